@@ -1,0 +1,249 @@
+//! The command line: every flag is defined here, with its help; [`dispatch`]
+//! turns a parsed command into a runner call and an exit status.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::report::RunReport;
+use crate::runner::{self, RunOptions, Target};
+
+/// Hydrates databases: applies SQL migrations, then runs seed plugins packaged
+/// as sandboxed WebAssembly components.
+#[derive(Debug, Parser)]
+#[command(
+    name = "seedhost",
+    version,
+    after_help = "Everyday use:  seedhost run catalog --env local\n\
+                  Configuration: seedhost.toml (plugins, grants, limits); profiles: .env.NAME"
+)]
+pub struct Cli {
+    /// The project configuration [default: seedhost.toml in this directory or a parent]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// More log output on stderr: -v for debug, -vv for trace (RUST_LOG overrides)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then run seed plugins, each in its own transaction
+    #[command(long_about = "Apply pending migrations, then run seed plugins.\n\n\
+            Each plugin runs in its own transaction: it commits only if the plugin succeeds; \
+            an error, a trap or a limit hit rolls back everything it wrote. Plugins run in \
+            the order given and the run stops at the first failure.\n\n\
+            With --dry-run, migrations and plugins run inside one transaction that is rolled \
+            back: the report shows exactly what a real run would do, and nothing is written.")]
+    Run(RunArgs),
+    /// Apply pending migrations only
+    Migrate(MigrateArgs),
+    /// Show applied, pending and changed migrations, and the configured plugins
+    Status(DbArgs),
+}
+
+/// Which database to use.
+#[derive(Debug, Clone, Args)]
+pub struct DbArgs {
+    /// Environment profile: reads .env.NAME from the project root; only `local` has a
+    /// default database (the embedded SQLite file .seedhost/local.db)
+    #[arg(short, long, default_value = "local", value_name = "NAME")]
+    pub env: String,
+
+    /// Database URL (postgres://... or sqlite://...); wins over DATABASE_URL and
+    /// SUPABASE_DB_URL from the environment or the .env file
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Print one JSON object on stdout instead of tables
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Plugins to run, in this order (as named in seedhost.toml)
+    #[arg(value_name = "PLUGIN", required_unless_present = "all")]
+    pub plugins: Vec<String>,
+
+    /// Run every plugin the profile is granted, in dependency order
+    #[arg(long, conflicts_with = "plugins")]
+    pub all: bool,
+
+    /// Do everything inside a transaction that is rolled back, and report what would happen
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Set a plugin parameter, overriding seedhost.toml (repeatable)
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Apply inside a transaction that is rolled back, and report what would be applied
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got {text:?}")),
+    }
+}
+
+/// Sets up logging on stderr: warnings, plus seedhost's and plugins' info lines,
+/// unless `-v`, `-q` or `RUST_LOG` say otherwise.
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn,seedhost=info,plugin=info,sqlx=error",
+        (false, 1) => "info,seedhost=debug,plugin=debug,sqlx=warn",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// Runs a parsed command; the exit status is 0 only if everything succeeded.
+pub async fn dispatch(cli: Cli) -> ExitCode {
+    let process_env: HashMap<String, String> = std::env::vars().collect();
+    let config = match &cli.config {
+        Some(path) => Config::load(path),
+        None => std::env::current_dir()
+            .map_err(|source| crate::config::ConfigError::Read {
+                path: PathBuf::from("."),
+                source,
+            })
+            .and_then(|dir| Config::discover(&dir)),
+    };
+    let target = |db: &DbArgs| Target {
+        env: db.env.clone(),
+        database_url: db.database_url.clone(),
+        process_env: process_env.clone(),
+    };
+    match cli.command {
+        Command::Run(args) => {
+            let options = RunOptions {
+                plugins: args.plugins,
+                all: args.all,
+                dry_run: args.dry_run,
+                params: args.params,
+            };
+            let report = match config {
+                Ok(config) => runner::run(&config, &target(&args.db), &options).await,
+                Err(e) => failed(&args.db, args.dry_run, e),
+            };
+            finish_run(&report, args.db.json)
+        }
+        Command::Migrate(args) => {
+            let options = RunOptions {
+                dry_run: args.dry_run,
+                ..RunOptions::default()
+            };
+            let report = match config {
+                Ok(config) => runner::run(&config, &target(&args.db), &options).await,
+                Err(e) => failed(&args.db, args.dry_run, e),
+            };
+            finish_run(&report, args.db.json)
+        }
+        Command::Status(db) => {
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let report = runner::status(&config, &target(&db)).await;
+            if db.json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{}", report.to_human());
+            }
+            exit(report.succeeded())
+        }
+    }
+}
+
+fn failed(db: &DbArgs, dry_run: bool, error: impl std::fmt::Display) -> RunReport {
+    let mut report = RunReport::new(&db.env, dry_run);
+    report.error = Some(error.to_string());
+    report
+}
+
+fn finish_run(report: &RunReport, json: bool) -> ExitCode {
+    if json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_human());
+    }
+    exit(report.succeeded())
+}
+
+fn exit(success: bool) -> ExitCode {
+    if success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_needs_plugins_or_all() {
+        assert!(Cli::try_parse_from(["seedhost", "run"]).is_err());
+        assert!(Cli::try_parse_from(["seedhost", "run", "--all"]).is_ok());
+        assert!(Cli::try_parse_from(["seedhost", "run", "catalog", "--all"]).is_err());
+        let cli = Cli::try_parse_from([
+            "seedhost", "run", "catalog", "--param", "rows=10", "--env", "staging",
+        ])
+        .unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!()
+        };
+        assert_eq!(args.params, [("rows".to_owned(), "10".to_owned())]);
+        assert_eq!(args.db.env, "staging");
+    }
+
+    #[test]
+    fn params_need_a_key() {
+        assert!(parse_param("=x").is_err());
+        assert!(parse_param("novalue").is_err());
+        assert_eq!(parse_param("k=a=b").unwrap(), ("k".into(), "a=b".into()));
+    }
+}

@@ -1,0 +1,345 @@
+//! The project configuration, `seedhost.toml`: where migrations live and, for each
+//! plugin, its component and its grant. The operator writes this file, so it, not
+//! the plugin, decides what a plugin may touch.
+//!
+//! ```toml
+//! migrations = "migrations"          # default
+//!
+//! [limits]                           # defaults for every plugin
+//! cpu_seconds = 60
+//! memory_mib = 256
+//!
+//! [plugins.catalog]
+//! wasm = "target/wasm32-wasip2/release/catalog.wasm"
+//! tables = ["catalog_journeys", "public.catalog_chapters"]
+//! profiles = ["local", "staging"]
+//! after = []                         # plugins that must run first
+//! params = { journey = "agentic-ai-mastery" }
+//! limits = { cpu_seconds = 5 }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::grant::{Grant, TableName};
+
+/// The file seedhost looks for in the current directory and its parents.
+pub const FILE_NAME: &str = "seedhost.toml";
+
+/// Guest CPU time a plugin gets unless configured: generous for seeding
+/// millions of rows, short enough that a runaway loop is noticed.
+pub const DEFAULT_CPU_SECONDS: f64 = 60.0;
+/// Linear memory a plugin gets unless configured.
+pub const DEFAULT_MEMORY_MIB: u64 = 256;
+
+/// Why the configuration could not be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("no {FILE_NAME} in {0} or any parent directory (pass --config PATH)")]
+    NotFound(PathBuf),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default = "default_migrations")]
+    migrations: PathBuf,
+    #[serde(default)]
+    limits: RawLimits,
+    #[serde(default)]
+    plugins: BTreeMap<String, RawPlugin>,
+}
+
+fn default_migrations() -> PathBuf {
+    PathBuf::from("migrations")
+}
+
+#[derive(Debug, Default, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    cpu_seconds: Option<f64>,
+    memory_mib: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlugin {
+    wasm: PathBuf,
+    tables: Vec<String>,
+    profiles: Vec<String>,
+    #[serde(default)]
+    after: Vec<String>,
+    #[serde(default)]
+    params: BTreeMap<String, String>,
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+/// A loaded, checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// The directory holding it: relative paths and `.env.NAME` files start here.
+    pub root: PathBuf,
+    /// The migrations directory.
+    pub migrations: PathBuf,
+    /// Plugins by name, sorted.
+    pub plugins: BTreeMap<String, PluginConfig>,
+}
+
+/// One plugin as the operator configured it.
+#[derive(Debug, Clone)]
+pub struct PluginConfig {
+    /// The name it is run by.
+    pub name: String,
+    /// Its component.
+    pub wasm: PathBuf,
+    /// What it may write and where it may run.
+    pub grant: Grant,
+    /// Plugins that must run before it.
+    pub after: Vec<String>,
+    /// Parameters it can read (the command line overrides them).
+    pub params: BTreeMap<String, String>,
+    /// Its sandbox limits.
+    pub limits: Limits,
+}
+
+/// What a plugin may consume.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// Time spent running guest code (host calls, such as database writes, do
+    /// not count).
+    pub cpu: Duration,
+    /// Bytes of linear memory.
+    pub memory_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            cpu: Duration::from_secs_f64(DEFAULT_CPU_SECONDS),
+            memory_bytes: DEFAULT_MEMORY_MIB << 20,
+        }
+    }
+}
+
+impl Config {
+    /// Finds `seedhost.toml` in `dir` or its parents and loads it.
+    pub fn discover(dir: &Path) -> Result<Config, ConfigError> {
+        let found = dir
+            .ancestors()
+            .map(|d| d.join(FILE_NAME))
+            .find(|candidate| candidate.is_file())
+            .ok_or_else(|| ConfigError::NotFound(dir.to_owned()))?;
+        Config::load(&found)
+    }
+
+    /// Loads the configuration at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let root = path
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let root = if root.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            root
+        };
+        Config::parse(&text, path, &root)
+    }
+
+    /// Parses configuration text; `path` is for messages, `root` anchors
+    /// relative paths.
+    pub fn parse(text: &str, path: &Path, root: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let defaults = limits(Limits::default(), raw.limits).map_err(|m| invalid(m))?;
+
+        let mut plugins = BTreeMap::new();
+        for (name, plugin) in raw.plugins {
+            if !is_plugin_name(&name) {
+                return Err(invalid(format!(
+                    "plugin name {name:?}: use lowercase letters, digits, '-' and '_'"
+                )));
+            }
+            let context = |m: String| invalid(format!("plugin `{name}`: {m}"));
+            if plugin.profiles.is_empty() {
+                return Err(context(
+                    "`profiles` is empty: list the profiles it may run in".into(),
+                ));
+            }
+            let tables = plugin
+                .tables
+                .iter()
+                .map(|t| TableName::parse(t).map_err(|m| context(m)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let limits = limits(defaults, plugin.limits).map_err(|m| context(m))?;
+            plugins.insert(
+                name.clone(),
+                PluginConfig {
+                    wasm: root.join(&plugin.wasm),
+                    grant: Grant::new(tables, plugin.profiles),
+                    after: plugin.after,
+                    params: plugin.params,
+                    limits,
+                    name,
+                },
+            );
+        }
+        for plugin in plugins.values() {
+            for before in &plugin.after {
+                if !plugins.contains_key(before) {
+                    return Err(invalid(format!(
+                        "plugin `{}` runs after `{before}`, which is not configured",
+                        plugin.name
+                    )));
+                }
+            }
+        }
+        Ok(Config {
+            path: path.to_owned(),
+            root: root.to_owned(),
+            migrations: root.join(raw.migrations),
+            plugins,
+        })
+    }
+
+    /// The plugin called `name`, or an error listing the configured ones.
+    pub fn plugin(&self, name: &str) -> Result<&PluginConfig, String> {
+        self.plugins.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.plugins.keys().map(String::as_str).collect();
+            format!(
+                "no plugin `{name}` in {} (configured: {})",
+                self.path.display(),
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )
+        })
+    }
+}
+
+fn is_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn limits(base: Limits, raw: RawLimits) -> Result<Limits, String> {
+    let mut out = base;
+    if let Some(seconds) = raw.cpu_seconds {
+        if !(seconds.is_finite() && seconds > 0.0) {
+            return Err(format!("cpu_seconds = {seconds}: must be positive"));
+        }
+        out.cpu = Duration::from_secs_f64(seconds);
+    }
+    if let Some(mib) = raw.memory_mib {
+        if mib == 0 || mib > 4096 {
+            return Err(format!("memory_mib = {mib}: must be between 1 and 4096"));
+        }
+        out.memory_bytes = mib << 20;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("seedhost.toml"), Path::new("/project"))
+    }
+
+    #[test]
+    fn full_plugin_entry() {
+        let config = parse(
+            r#"
+            [limits]
+            memory_mib = 64
+
+            [plugins.catalog]
+            wasm = "plugins/catalog.wasm"
+            tables = ["catalog_journeys", "public.catalog_chapters"]
+            profiles = ["local", "staging"]
+            params = { rows = "10" }
+            limits = { cpu_seconds = 2.5 }
+            "#,
+        )
+        .unwrap();
+        let catalog = config.plugin("catalog").unwrap();
+        assert_eq!(catalog.wasm, Path::new("/project/plugins/catalog.wasm"));
+        assert_eq!(config.migrations, Path::new("/project/migrations"));
+        assert_eq!(catalog.limits.cpu, Duration::from_millis(2500));
+        assert_eq!(catalog.limits.memory_bytes, 64 << 20);
+        assert_eq!(catalog.params["rows"], "10");
+        assert!(catalog.grant.allows_profile("staging"));
+        assert!(!catalog.grant.allows_profile("production"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_file() {
+        let err =
+            parse("[plugins.x]\nwasm = 'x.wasm'\ntables = []\nprofiles = ['local']\ntabels = []\n")
+                .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("seedhost.toml"), "{message}");
+        assert!(message.contains("tabels"), "{message}");
+    }
+
+    #[test]
+    fn empty_profiles_and_bad_limits_are_refused() {
+        let err = parse("[plugins.x]\nwasm = 'x.wasm'\ntables = []\nprofiles = []\n").unwrap_err();
+        assert!(err.to_string().contains("plugin `x`"), "{err}");
+        let err = parse("[limits]\ncpu_seconds = -1\n").unwrap_err();
+        assert!(err.to_string().contains("cpu_seconds"), "{err}");
+    }
+
+    #[test]
+    fn after_must_name_a_configured_plugin() {
+        let err = parse(
+            "[plugins.x]\nwasm = 'x.wasm'\ntables = []\nprofiles = ['local']\nafter = ['y']\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("`y`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_plugin_lists_known_ones() {
+        let config =
+            parse("[plugins.x]\nwasm = 'x.wasm'\ntables = []\nprofiles = ['local']\n").unwrap();
+        let err = config.plugin("nope").unwrap_err();
+        assert!(err.contains("configured: x"), "{err}");
+    }
+}

@@ -1,0 +1,237 @@
+//! Connections and transactions for the two backends: PostgreSQL (Supabase) and
+//! the embedded SQLite default. Everything seedhost does to a database happens on
+//! one connection, so a run's migrations, writes and rollbacks are one story.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{Executor, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use thiserror::Error;
+
+use crate::profile::redact;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend for `url`, from its scheme.
+    pub fn of(url: &str) -> Result<Backend, DbError> {
+        let scheme = url.split_once(':').map_or("", |(s, _)| s);
+        match scheme {
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            "sqlite" => Ok(Backend::Sqlite),
+            _ => Err(DbError::Scheme {
+                url: redact(url),
+                scheme: scheme.to_owned(),
+            }),
+        }
+    }
+
+    /// The name used in messages and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+}
+
+/// Why a database could not be used.
+#[derive(Debug, Error)]
+pub enum DbError {
+    #[error(
+        "unsupported database URL {url}: scheme `{scheme}`; seedhost speaks postgres:// (and postgresql://) and sqlite://"
+    )]
+    Scheme { url: String, scheme: String },
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot create {path}: {source}")]
+    Directory {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+/// A connected database.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: Pool,
+    /// The URL with its password redacted.
+    pub display_url: String,
+    /// Where unqualified table names live (`current_schema()` / `main`).
+    pub default_schema: String,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// An open transaction, owned so it can travel into a plugin's sandbox thread
+/// and back.
+#[derive(Debug)]
+pub enum Tx {
+    Postgres(Transaction<'static, Postgres>),
+    Sqlite(Transaction<'static, Sqlite>),
+}
+
+impl Database {
+    /// Connects to `url`. SQLite files (and their directory) are created when
+    /// missing; PostgreSQL databases must exist.
+    pub async fn connect(url: &str) -> Result<Database, DbError> {
+        let display_url = redact(url);
+        let connect_error = |source| DbError::Connect {
+            url: display_url.clone(),
+            source,
+        };
+        // One connection: migrations, plugin writes and the dry-run rollback all
+        // share it, and a second seedhost waits on the database's locks, not ours.
+        let pool = match Backend::of(url)? {
+            Backend::Postgres => {
+                let options = PgConnectOptions::from_str(url).map_err(connect_error)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error)?;
+                Pool::Postgres(pool)
+            }
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .map_err(connect_error)?
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30));
+                if let Some(dir) = Path::new(options.get_filename()).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir).map_err(|source| DbError::Directory {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error)?;
+                Pool::Sqlite(pool)
+            }
+        };
+        let default_schema = match &pool {
+            Pool::Postgres(p) => sqlx::query_scalar("SELECT current_schema()")
+                .fetch_one(p)
+                .await
+                .map_err(connect_error)?,
+            Pool::Sqlite(_) => "main".to_owned(),
+        };
+        Ok(Database {
+            pool,
+            display_url,
+            default_schema,
+        })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Postgres(_) => Backend::Postgres,
+            Pool::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Starts a transaction.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        Ok(match &self.pool {
+            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+        })
+    }
+
+    /// The PostgreSQL pool, if this is PostgreSQL.
+    pub fn postgres(&self) -> Option<&PgPool> {
+        match &self.pool {
+            Pool::Postgres(p) => Some(p),
+            Pool::Sqlite(_) => None,
+        }
+    }
+
+    /// The SQLite pool, if this is SQLite.
+    pub fn sqlite(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(p) => Some(p),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    /// Closes the connection, waiting for it to be returned.
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Postgres(p) => p.close().await,
+            Pool::Sqlite(p) => p.close().await,
+        }
+    }
+}
+
+impl Tx {
+    /// Commits.
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self {
+            Tx::Postgres(t) => t.commit().await?,
+            Tx::Sqlite(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Rolls back.
+    pub async fn rollback(self) -> Result<(), DbError> {
+        match self {
+            Tx::Postgres(t) => t.rollback().await?,
+            Tx::Sqlite(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+
+    /// Runs a fixed statement (savepoints and the like).
+    pub async fn execute(&mut self, sql: &'static str) -> Result<(), DbError> {
+        match self {
+            Tx::Postgres(t) => {
+                t.execute(sql).await?;
+            }
+            Tx::Sqlite(t) => {
+                t.execute(sql).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_from_scheme() {
+        assert_eq!(Backend::of("postgres://x/y").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::of("postgresql://x/y").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::of("sqlite://a.db").unwrap(), Backend::Sqlite);
+        let err = Backend::of("mysql://u:pw@h/db").unwrap_err().to_string();
+        assert!(err.contains("`mysql`"), "{err}");
+        assert!(!err.contains("pw"), "{err}");
+    }
+}

@@ -1,0 +1,20 @@
+//! `seedhost`: parses the command line and hands it to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = seedhost::cli::Cli::parse();
+    seedhost::cli::init_logging(cli.verbose, cli.quiet);
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(seedhost::cli::dispatch(cli)),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

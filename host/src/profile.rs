@@ -1,0 +1,290 @@
+//! Environment profiles: which database a run talks to, decided before anything
+//! connects.
+//!
+//! `--env NAME` reads `.env.NAME` from the project root if it exists. Variables of
+//! the process environment win over the file, and `--database-url` wins over both.
+//! The URL comes from the first of [`URL_VARIABLES`] that is set; only `local` has a
+//! default (an embedded SQLite file under `.seedhost/`), so a remote profile with
+//! no URL fails here, naming what to set, instead of reaching a surprising database.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// Variables that name the database, highest priority first.
+pub const URL_VARIABLES: [&str; 2] = ["DATABASE_URL", "SUPABASE_DB_URL"];
+
+/// The profile whose database may default to the embedded one.
+pub const LOCAL: &str = "local";
+
+/// Where the local default database lives, relative to the project root.
+pub const LOCAL_DATABASE: &str = ".seedhost/local.db";
+
+/// A resolved profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// The profile's name (`local`, `staging`, ...).
+    pub name: String,
+    /// The database URL; print it through [`redact`].
+    pub database_url: String,
+    /// Where the URL came from, for messages.
+    pub source: UrlSource,
+    /// The `.env.NAME` file that was read, if there was one.
+    pub env_file: Option<PathBuf>,
+}
+
+/// Where a profile's database URL came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlSource {
+    /// `--database-url`.
+    Flag,
+    /// A variable of the process environment.
+    Process(&'static str),
+    /// A variable of the `.env.NAME` file.
+    File(&'static str),
+    /// The embedded default of `local`.
+    Default,
+}
+
+impl fmt::Display for UrlSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UrlSource::Flag => f.write_str("--database-url"),
+            UrlSource::Process(var) => write!(f, "{var} (environment)"),
+            UrlSource::File(var) => write!(f, "{var} (env file)"),
+            UrlSource::Default => f.write_str("default embedded database"),
+        }
+    }
+}
+
+/// Why a profile could not be resolved.
+#[derive(Debug, Error)]
+pub enum ProfileError {
+    #[error("profile name {0:?} is not valid: use letters, digits, '-' and '_'")]
+    BadName(String),
+    #[error("cannot read {path}: {source}")]
+    EnvFile {
+        path: PathBuf,
+        #[source]
+        source: dotenvy::Error,
+    },
+    #[error(
+        "profile `{profile}` names no database: set {} in the environment or in {}, \
+         or pass --database-url (only `local` has a default)",
+        URL_VARIABLES.join(" or "),
+        env_file.display()
+    )]
+    MissingUrl { profile: String, env_file: PathBuf },
+}
+
+/// Resolves profile `name` for the project at `root`.
+///
+/// `process` is the process environment (a parameter so tests need not touch
+/// the real one); `flag` is `--database-url`.
+pub fn resolve(
+    root: &Path,
+    name: &str,
+    flag: Option<&str>,
+    process: &HashMap<String, String>,
+) -> Result<Profile, ProfileError> {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ProfileError::BadName(name.to_owned()));
+    }
+    let env_path = root.join(format!(".env.{name}"));
+    let file = read_env_file(&env_path)?;
+    let env_file = file.is_some().then(|| env_path.clone());
+    let profile = |database_url: String, source| Profile {
+        name: name.to_owned(),
+        database_url,
+        source,
+        env_file: env_file.clone(),
+    };
+
+    if let Some(url) = flag {
+        return Ok(profile(url.to_owned(), UrlSource::Flag));
+    }
+    for var in URL_VARIABLES {
+        if let Some(url) = process.get(var).filter(|v| !v.is_empty()) {
+            return Ok(profile(url.clone(), UrlSource::Process(var)));
+        }
+        if let Some(url) = file
+            .as_ref()
+            .and_then(|f| f.get(var))
+            .filter(|v| !v.is_empty())
+        {
+            return Ok(profile(url.clone(), UrlSource::File(var)));
+        }
+    }
+    if name == LOCAL {
+        let path = root.join(LOCAL_DATABASE);
+        return Ok(profile(
+            format!("sqlite://{}?mode=rwc", path.display()),
+            UrlSource::Default,
+        ));
+    }
+    Err(ProfileError::MissingUrl {
+        profile: name.to_owned(),
+        env_file: env_path,
+    })
+}
+
+fn read_env_file(path: &Path) -> Result<Option<HashMap<String, String>>, ProfileError> {
+    let iter = match dotenvy::from_path_iter(path) {
+        Ok(iter) => iter,
+        Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None);
+        }
+        Err(source) => {
+            return Err(ProfileError::EnvFile {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let mut vars = HashMap::new();
+    for item in iter {
+        let (key, value) = item.map_err(|source| ProfileError::EnvFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        vars.insert(key, value);
+    }
+    Ok(Some(vars))
+}
+
+/// The URL with any password replaced by `***`, safe to print.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Only fails for URLs that cannot have a password, which this one has.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        // Not a URL we understand: hide everything between "://" and "@".
+        Err(_) => match (url.find("://"), url.rfind('@')) {
+            (Some(start), Some(at)) if at > start => {
+                format!("{}***{}", &url[..start + 3], &url[at..])
+            }
+            _ => url.to_owned(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn local_defaults_to_embedded_sqlite() {
+        let dir = project(&[]);
+        let p = resolve(dir.path(), "local", None, &env(&[])).unwrap();
+        assert_eq!(p.source, UrlSource::Default);
+        assert!(p.database_url.starts_with("sqlite://"));
+        assert!(p.database_url.contains(".seedhost/local.db"));
+    }
+
+    #[test]
+    fn staging_without_url_names_the_variables() {
+        let dir = project(&[]);
+        let err = resolve(dir.path(), "staging", None, &env(&[])).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("DATABASE_URL or SUPABASE_DB_URL"),
+            "{message}"
+        );
+        assert!(message.contains(".env.staging"), "{message}");
+    }
+
+    #[test]
+    fn priority_is_flag_then_process_then_file_then_second_variable() {
+        let dir = project(&[(
+            ".env.staging",
+            "DATABASE_URL=postgres://file/db\nSUPABASE_DB_URL=postgres://file-supabase/db\n",
+        )]);
+        let root = dir.path();
+        let p = resolve(root, "staging", None, &env(&[])).unwrap();
+        assert_eq!(p.database_url, "postgres://file/db");
+        assert_eq!(p.source, UrlSource::File("DATABASE_URL"));
+
+        let process = env(&[("DATABASE_URL", "postgres://process/db")]);
+        let p = resolve(root, "staging", None, &process).unwrap();
+        assert_eq!(p.database_url, "postgres://process/db");
+
+        let p = resolve(root, "staging", Some("postgres://flag/db"), &process).unwrap();
+        assert_eq!(p.database_url, "postgres://flag/db");
+        assert_eq!(p.source, UrlSource::Flag);
+
+        // The process's SUPABASE_DB_URL does not beat the file's DATABASE_URL.
+        let process = env(&[("SUPABASE_DB_URL", "postgres://process-supabase/db")]);
+        let p = resolve(root, "staging", None, &process).unwrap();
+        assert_eq!(p.database_url, "postgres://file/db");
+    }
+
+    #[test]
+    fn second_variable_is_used_when_first_is_missing() {
+        let dir = project(&[(".env.staging", "SUPABASE_DB_URL=postgres://s/db\n")]);
+        let p = resolve(dir.path(), "staging", None, &env(&[])).unwrap();
+        assert_eq!(p.database_url, "postgres://s/db");
+        assert_eq!(p.source, UrlSource::File("SUPABASE_DB_URL"));
+    }
+
+    #[test]
+    fn bad_profile_names_are_refused() {
+        let dir = project(&[]);
+        for name in ["", "../etc", "a b", "x/y"] {
+            assert!(matches!(
+                resolve(dir.path(), name, None, &env(&[])),
+                Err(ProfileError::BadName(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn malformed_env_file_is_an_error_naming_it() {
+        let dir = project(&[(".env.staging", "DATABASE_URL='unterminated\n")]);
+        let err = resolve(dir.path(), "staging", None, &env(&[])).unwrap_err();
+        assert!(err.to_string().contains(".env.staging"), "{err}");
+    }
+
+    #[test]
+    fn redaction_hides_passwords_only() {
+        assert_eq!(
+            redact("postgresql://postgres:s3cret@127.0.0.1:54322/postgres"),
+            "postgresql://postgres:***@127.0.0.1:54322/postgres"
+        );
+        assert_eq!(
+            redact("postgres://root@localhost/db"),
+            "postgres://root@localhost/db"
+        );
+        assert_eq!(
+            redact("sqlite:///tmp/x.db?mode=rwc"),
+            "sqlite:///tmp/x.db?mode=rwc"
+        );
+        assert_eq!(
+            redact("weird://user:pw@host:port:bad/x"),
+            "weird://***@host:port:bad/x"
+        );
+    }
+}

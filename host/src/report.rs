@@ -1,0 +1,318 @@
+//! What a command did, for people (tables) and for machines (one JSON object).
+
+use std::fmt::Write as _;
+
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::migrate;
+
+fn new_table<const N: usize>(header: [&str; N]) -> Table {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_header(header);
+    table
+}
+
+/// Per-table counts of one plugin run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TableCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl From<crate::contract::Counts> for TableCounts {
+    fn from(c: crate::contract::Counts) -> Self {
+        TableCounts {
+            inserted: c.inserted,
+            updated: c.updated,
+            unchanged: c.unchanged,
+        }
+    }
+}
+
+/// The outcome of one plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginStatus {
+    Ok,
+    Failed,
+}
+
+/// One plugin's part of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginReport {
+    pub name: String,
+    pub status: PluginStatus,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    /// In the order the plugin first wrote each table.
+    #[serde(serialize_with = "ordered_map")]
+    pub tables: Vec<(String, TableCounts)>,
+}
+
+fn ordered_map<S: Serializer>(tables: &[(String, TableCounts)], s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(tables.len()))?;
+    for (table, counts) in tables {
+        map.serialize_entry(table, counts)?;
+    }
+    map.end()
+}
+
+/// Migrations a run applied.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MigrationsReport {
+    /// File stems, in the order they were applied.
+    pub applied: Vec<String>,
+}
+
+/// Everything `seedhost run` (or `migrate`) did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub env: String,
+    /// The database URL, password redacted; `null` when it was never resolved.
+    pub database: Option<String>,
+    pub dry_run: bool,
+    pub migrations: MigrationsReport,
+    pub plugins: Vec<PluginReport>,
+    /// A failure outside any plugin (configuration, profile, connection,
+    /// migrations); `null` otherwise.
+    pub error: Option<String>,
+    /// Plugins that were not run, with the reason (human output only).
+    #[serde(skip)]
+    pub skipped: Vec<(String, String)>,
+}
+
+impl RunReport {
+    /// An empty report for a run in `env`.
+    pub fn new(env: &str, dry_run: bool) -> RunReport {
+        RunReport {
+            env: env.to_owned(),
+            database: None,
+            dry_run,
+            migrations: MigrationsReport::default(),
+            plugins: Vec::new(),
+            error: None,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Whether everything succeeded (the exit status is 0 only then).
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none() && self.plugins.iter().all(|p| p.status == PluginStatus::Ok)
+    }
+
+    /// The one JSON object `--json` prints.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports serialize")
+    }
+
+    /// The human rendering: what was applied and a table per plugin.
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        let database = self.database.as_deref().unwrap_or("(not resolved)");
+        let _ = writeln!(
+            out,
+            "env {} · {database}{}",
+            self.env,
+            if self.dry_run { " · dry run" } else { "" }
+        );
+        if self.database.is_some() {
+            match self.migrations.applied.len() {
+                0 if self.error.is_none() => {
+                    let _ = writeln!(out, "migrations: up to date");
+                }
+                0 => {}
+                n => {
+                    let _ = writeln!(out, "migrations: applied {n}");
+                    for stem in &self.migrations.applied {
+                        let _ = writeln!(out, "  {stem}");
+                    }
+                }
+            }
+        }
+        for plugin in &self.plugins {
+            let status = match plugin.status {
+                PluginStatus::Ok => "ok",
+                PluginStatus::Failed => "FAILED",
+            };
+            let _ = writeln!(
+                out,
+                "\n{} · {status} · {} ms",
+                plugin.name, plugin.duration_ms
+            );
+            if !plugin.tables.is_empty() {
+                let mut table = new_table(["table", "inserted", "updated", "unchanged"]);
+                for (name, c) in &plugin.tables {
+                    table.add_row([
+                        Cell::new(name),
+                        Cell::new(c.inserted).set_alignment(CellAlignment::Right),
+                        Cell::new(c.updated).set_alignment(CellAlignment::Right),
+                        Cell::new(c.unchanged).set_alignment(CellAlignment::Right),
+                    ]);
+                }
+                let _ = writeln!(out, "{table}");
+            }
+            if let Some(error) = &plugin.error {
+                let _ = writeln!(out, "error: {error}");
+                if plugin.status == PluginStatus::Failed && !plugin.tables.is_empty() {
+                    let _ = writeln!(out, "(rolled back: none of the rows above were kept)");
+                }
+            }
+        }
+        for (name, why) in &self.skipped {
+            let _ = writeln!(out, "\n{name} · not run · {why}");
+        }
+        if let Some(error) = &self.error {
+            let _ = writeln!(out, "\nerror: {error}");
+        }
+        if self.dry_run && self.database.is_some() {
+            let _ = writeln!(
+                out,
+                "\ndry run: everything above was rolled back; the database is unchanged"
+            );
+        }
+        out
+    }
+}
+
+/// One configured plugin, for `seedhost status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginEntry {
+    pub name: String,
+    pub wasm: String,
+    /// Whether the component file exists.
+    pub built: bool,
+    pub tables: Vec<String>,
+    pub profiles: Vec<String>,
+    pub after: Vec<String>,
+}
+
+/// What `seedhost status` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub env: String,
+    pub database: Option<String>,
+    pub migrations: Vec<migrate::Entry>,
+    pub plugins: Vec<PluginEntry>,
+    pub error: Option<String>,
+}
+
+impl StatusReport {
+    /// Whether the status is clean: no error, nothing changed or missing.
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none()
+            && self
+                .migrations
+                .iter()
+                .all(|m| matches!(m.state, migrate::State::Applied | migrate::State::Pending))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports serialize")
+    }
+
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "env {} · {}",
+            self.env,
+            self.database.as_deref().unwrap_or("(not resolved)")
+        );
+        let mut table = new_table(["version", "migration", "state"]);
+        for m in &self.migrations {
+            let state = match m.state {
+                migrate::State::Applied => "applied",
+                migrate::State::Pending => "pending",
+                migrate::State::Changed => "CHANGED since applied",
+                migrate::State::Missing => "MISSING file",
+            };
+            table.add_row([m.version.to_string(), m.name.clone(), state.to_owned()]);
+        }
+        let _ = writeln!(out, "\nmigrations\n{table}");
+        let mut table = new_table(["plugin", "profiles", "tables", "after", "component"]);
+        for p in &self.plugins {
+            table.add_row([
+                p.name.clone(),
+                p.profiles.join(", "),
+                p.tables.join("\n"),
+                p.after.join(", "),
+                format!("{}{}", p.wasm, if p.built { "" } else { " (not built)" }),
+            ]);
+        }
+        let _ = writeln!(out, "\nplugins\n{table}");
+        if let Some(error) = &self.error {
+            let _ = writeln!(out, "\nerror: {error}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        let mut report = RunReport::new("local", false);
+        report.database = Some("sqlite://x.db".into());
+        report
+            .migrations
+            .applied
+            .push("20260223000001_add_catalog_journey_tables".into());
+        report.plugins.push(PluginReport {
+            name: "catalog".into(),
+            status: PluginStatus::Ok,
+            error: None,
+            duration_ms: 12,
+            tables: vec![
+                (
+                    "catalog_journeys".into(),
+                    TableCounts {
+                        inserted: 0,
+                        updated: 0,
+                        unchanged: 1,
+                    },
+                ),
+                (
+                    "catalog_chapters".into(),
+                    TableCounts {
+                        inserted: 6,
+                        updated: 0,
+                        unchanged: 0,
+                    },
+                ),
+            ],
+        });
+        let v: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+        assert_eq!(v["env"], "local");
+        assert_eq!(v["dry_run"], false);
+        assert_eq!(
+            v["migrations"]["applied"][0],
+            "20260223000001_add_catalog_journey_tables"
+        );
+        assert_eq!(v["plugins"][0]["status"], "ok");
+        assert_eq!(v["plugins"][0]["error"], serde_json::Value::Null);
+        assert_eq!(v["plugins"][0]["tables"]["catalog_chapters"]["inserted"], 6);
+        assert!(report.succeeded());
+        // Table order is the order of writing, not alphabetical.
+        let json = report.to_json();
+        assert!(json.find("catalog_journeys").unwrap() < json.find("catalog_chapters").unwrap());
+    }
+
+    #[test]
+    fn a_failed_plugin_fails_the_report() {
+        let mut report = RunReport::new("local", true);
+        report.plugins.push(PluginReport {
+            name: "x".into(),
+            status: PluginStatus::Failed,
+            error: Some("boom".into()),
+            duration_ms: 1,
+            tables: vec![],
+        });
+        assert!(!report.succeeded());
+        assert!(report.to_human().contains("error: boom"));
+    }
+}

@@ -1,0 +1,264 @@
+//! SQLite: introspection through the `pragma_*` table functions and a multi-row
+//! upsert.
+//!
+//! SQLite cannot tell inserts from updates in its result, so a batch is two
+//! statements: one counts the batch's keys that already exist, one upserts with a
+//! guard that skips rows whose values are unchanged. `changes()` (rows affected)
+//! is then inserts plus real updates, which gives all three counts.
+
+use chrono::SecondsFormat;
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{AssertSqlSafe, Sqlite, Transaction};
+
+use crate::contract::Counts;
+use crate::schema::{Column, ColumnData, Kind, TableSchema, quote};
+
+/// SQLite's limit on bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER).
+const MAX_VARIABLES: usize = 32_766;
+
+/// The table's columns and unique keys, or `None` when there is no such table.
+pub async fn describe(
+    tx: &mut Transaction<'static, Sqlite>,
+    schema: &str,
+    table: &str,
+) -> Result<Option<TableSchema>, sqlx::Error> {
+    let found: Option<(String,)> =
+        sqlx::query_as("SELECT type FROM pragma_table_list WHERE schema = ?1 AND name = ?2")
+            .bind(schema)
+            .bind(table)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if !matches!(found, Some((ref kind,)) if kind == "table") {
+        return Ok(None);
+    }
+    let columns: Vec<(String, String, bool, i64)> = sqlx::query_as(
+        "SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1, ?2) ORDER BY cid",
+    )
+    .bind(table)
+    .bind(schema)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut primary: Vec<(i64, String)> = columns
+        .iter()
+        .filter(|c| c.3 > 0)
+        .map(|c| (c.3, c.0.clone()))
+        .collect();
+    primary.sort();
+    let mut unique_keys = Vec::new();
+    if !primary.is_empty() {
+        unique_keys.push(primary.into_iter().map(|(_, name)| name).collect());
+    }
+    let indexes: Vec<(String, bool, bool)> =
+        sqlx::query_as("SELECT name, \"unique\", partial FROM pragma_index_list(?1, ?2)")
+            .bind(table)
+            .bind(schema)
+            .fetch_all(&mut **tx)
+            .await?;
+    for (index, unique, partial) in indexes {
+        if !unique || partial {
+            continue;
+        }
+        let names: Vec<(Option<String>,)> =
+            sqlx::query_as("SELECT name FROM pragma_index_info(?1, ?2) ORDER BY seqno")
+                .bind(&index)
+                .bind(schema)
+                .fetch_all(&mut **tx)
+                .await?;
+        // An expression index has unnamed columns: ON CONFLICT cannot name it.
+        if let Some(key) = names
+            .into_iter()
+            .map(|(n,)| n)
+            .collect::<Option<Vec<String>>>()
+            && !unique_keys.contains(&key)
+        {
+            unique_keys.push(key);
+        }
+    }
+    Ok(Some(TableSchema {
+        schema: schema.to_owned(),
+        name: table.to_owned(),
+        columns: columns
+            .into_iter()
+            .map(|(name, declared, not_null, _)| Column {
+                kind: Kind::from_sqlite(&declared),
+                sql_type: declared,
+                nullable: !not_null,
+                name,
+            })
+            .collect(),
+        unique_keys,
+    }))
+}
+
+/// The parts of a batch's statements that do not depend on its size.
+#[derive(Debug)]
+pub struct Statements {
+    width: usize,
+    /// `SELECT COUNT(*) FROM t WHERE (k) IN (VALUES `
+    exists_head: String,
+    /// `(?, ?)` for one row's key.
+    key_tuple: String,
+    /// `INSERT INTO t AS t (cols) VALUES `
+    insert_head: String,
+    /// `(?, ?, ?)` for one row.
+    row_tuple: String,
+    /// ` ON CONFLICT (k) DO ...`
+    conflict_tail: String,
+}
+
+impl Statements {
+    pub fn new(
+        table: &TableSchema,
+        columns: &[&Column],
+        conflict: &[&Column],
+        update: &[&Column],
+    ) -> Statements {
+        let qualified = format!("{}.{}", quote(&table.schema), quote(&table.name));
+        let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+        let keys: Vec<String> = conflict.iter().map(|c| quote(&c.name)).collect();
+        let tuple = |n: usize| format!("({})", vec!["?"; n].join(", "));
+        let action = if update.is_empty() {
+            "DO NOTHING".to_owned()
+        } else {
+            let set: Vec<String> = update
+                .iter()
+                .map(|c| format!("{0} = excluded.{0}", quote(&c.name)))
+                .collect();
+            let same: Vec<String> = update
+                .iter()
+                .map(|c| format!("t.{0} IS excluded.{0}", quote(&c.name)))
+                .collect();
+            format!(
+                "DO UPDATE SET {} WHERE NOT ({})",
+                set.join(", "),
+                same.join(" AND ")
+            )
+        };
+        Statements {
+            width: columns.len(),
+            exists_head: format!(
+                "SELECT COUNT(*) FROM {qualified} WHERE ({}) IN (VALUES ",
+                keys.join(", ")
+            ),
+            key_tuple: tuple(keys.len()),
+            insert_head: format!(
+                "INSERT INTO {qualified} AS t ({}) VALUES ",
+                names.join(", ")
+            ),
+            row_tuple: tuple(columns.len()),
+            conflict_tail: format!(" ON CONFLICT ({}) {action}", keys.join(", ")),
+        }
+    }
+
+    fn rows_per_statement(&self) -> usize {
+        (MAX_VARIABLES / self.width).clamp(1, 1000)
+    }
+
+    fn repeat(head: &str, tuple: &str, rows: usize, tail: &str) -> String {
+        let mut sql = String::with_capacity(head.len() + (tuple.len() + 2) * rows + tail.len());
+        sql.push_str(head);
+        for i in 0..rows {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(tuple);
+        }
+        sql.push_str(tail);
+        sql
+    }
+}
+
+/// Runs one batch of `rows` rows; `conflict` are the key's positions in `data`.
+pub async fn upsert(
+    tx: &mut Transaction<'static, Sqlite>,
+    statements: &Statements,
+    conflict: &[usize],
+    data: Vec<ColumnData>,
+    rows: usize,
+) -> Result<Counts, sqlx::Error> {
+    let mut counts = Counts {
+        inserted: 0,
+        updated: 0,
+        unchanged: 0,
+    };
+    let chunk = statements.rows_per_statement();
+    let mut start = 0;
+    while start < rows {
+        let end = (start + chunk).min(rows);
+        let n = end - start;
+
+        let sql = Statements::repeat(&statements.exists_head, &statements.key_tuple, n, ")");
+        let mut exists = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+        for row in start..end {
+            for &c in conflict {
+                exists = bind(exists, &data[c], row);
+            }
+        }
+        let existing = exists.fetch_one(&mut **tx).await? as u64;
+
+        let sql = Statements::repeat(
+            &statements.insert_head,
+            &statements.row_tuple,
+            n,
+            &statements.conflict_tail,
+        );
+        let mut insert = sqlx::query(AssertSqlSafe(sql));
+        for row in start..end {
+            for column in &data {
+                insert = bind(insert, column, row);
+            }
+        }
+        let written = insert.execute(&mut **tx).await?.rows_affected();
+
+        let inserted = n as u64 - existing;
+        let updated = written.saturating_sub(inserted);
+        counts.inserted += inserted;
+        counts.updated += updated;
+        counts.unchanged += existing - updated;
+        start = end;
+    }
+    Ok(counts)
+}
+
+/// Anything that takes SQLite bind parameters one at a time.
+trait Bind<'q>: Sized {
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>;
+}
+
+impl<'q> Bind<'q> for sqlx::query::Query<'q, Sqlite, SqliteArguments> {
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
+    {
+        self.bind(value)
+    }
+}
+
+impl<'q, O> Bind<'q> for sqlx::query::QueryScalar<'q, Sqlite, O, SqliteArguments> {
+    fn bind_value<T>(self, value: T) -> Self
+    where
+        T: 'q + sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite>,
+    {
+        self.bind(value)
+    }
+}
+
+/// Binds row `row` of `column` in the form seedhost stores it in SQLite: UUIDs
+/// as lowercase hyphenated text, timestamps as RFC 3339 UTC text, dates as
+/// `YYYY-MM-DD`, so values compare equal run after run.
+fn bind<'q, B: Bind<'q>>(query: B, column: &'q ColumnData, row: usize) -> B {
+    match column {
+        ColumnData::Bool(v) => query.bind_value(v[row]),
+        ColumnData::Int(v) => query.bind_value(v[row]),
+        ColumnData::Float(v) => query.bind_value(v[row]),
+        ColumnData::Text(v) => query.bind_value(v[row].as_deref()),
+        ColumnData::Uuid(v) => query.bind_value(v[row].map(|u| u.hyphenated().to_string())),
+        ColumnData::Timestamp(v) => {
+            query.bind_value(v[row].map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true)))
+        }
+        ColumnData::Date(v) => query.bind_value(v[row].map(|d| d.format("%Y-%m-%d").to_string())),
+        ColumnData::Bytes(v) => query.bind_value(v[row].as_deref()),
+    }
+}
