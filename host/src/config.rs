@@ -182,7 +182,7 @@ impl Config {
             path: path.to_owned(),
             message,
         };
-        let defaults = limits(Limits::default(), raw.limits).map_err(|m| invalid(m))?;
+        let defaults = limits(Limits::default(), raw.limits).map_err(&invalid)?;
 
         let mut plugins = BTreeMap::new();
         for (name, plugin) in raw.plugins {
@@ -200,9 +200,9 @@ impl Config {
             let tables = plugin
                 .tables
                 .iter()
-                .map(|t| TableName::parse(t).map_err(|m| context(m)))
+                .map(|t| TableName::parse(t).map_err(&context))
                 .collect::<Result<Vec<_>, _>>()?;
-            let limits = limits(defaults, plugin.limits).map_err(|m| context(m))?;
+            let limits = limits(defaults, plugin.limits).map_err(&context)?;
             plugins.insert(
                 name.clone(),
                 PluginConfig {

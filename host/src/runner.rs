@@ -243,7 +243,7 @@ async fn run_plugin(
     report: &mut RunReport,
 ) -> (Result<(), ()>, Tx) {
     let started = Instant::now();
-    let session = Session::new(&plugin.name, tx, plugin.grant.clone(), &db.default_schema);
+    let session = Session::new(tx, plugin.grant.clone(), &db.default_schema);
     let mut params = plugin.params.clone();
     params.extend(options.params.iter().cloned());
     let input = RunInput {

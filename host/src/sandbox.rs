@@ -15,7 +15,7 @@
 //! - Compiled components are cached on disk, keyed by the wasm's SHA-256 and the
 //!   engine's compatibility hash, so a second run skips Cranelift.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -383,10 +383,15 @@ impl Sandbox {
         }
         if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
             tracing::debug!(plugin, "trap details: {error:?}");
-            return SandboxError::Trap {
-                plugin,
-                message: trap.to_string(),
+            // A Rust guest that panics prints why to stderr, then traps: the
+            // panic message is the useful part.
+            let said = store.data().stderr.recent();
+            let message = if said.is_empty() {
+                trap.to_string()
+            } else {
+                format!("{trap}; its stderr said: {}", said.join(" / "))
             };
+            return SandboxError::Trap { plugin, message };
         }
         // Instantiation problems (a missing import, say) and host failures.
         SandboxError::Link {
@@ -602,7 +607,12 @@ struct LogStream {
     plugin: Arc<str>,
     stream: &'static str,
     pending: Arc<Mutex<Vec<u8>>>,
+    /// The last few lines, for error messages.
+    recent: Arc<Mutex<VecDeque<String>>>,
 }
+
+/// Lines of a stream kept for error messages.
+const RECENT_LINES: usize = 4;
 
 /// A line longer than this is logged in pieces, so a plugin cannot make the
 /// host buffer without bound.
@@ -614,13 +624,29 @@ impl LogStream {
             plugin,
             stream,
             pending: Arc::new(Mutex::new(Vec::new())),
+            recent: Arc::new(Mutex::new(VecDeque::with_capacity(RECENT_LINES))),
         }
+    }
+
+    /// The last lines written, minus Rust's backtrace hint.
+    fn recent(&self) -> Vec<String> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent
+            .iter()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+            .cloned()
+            .collect()
     }
 
     fn emit(&self, line: &[u8]) {
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches('\r');
         tracing::info!(target: "plugin", plugin = &*self.plugin, stream = self.stream, "{text}");
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() == RECENT_LINES {
+            recent.pop_front();
+        }
+        recent.push_back(text.chars().take(500).collect());
     }
 
     fn write_bytes(&self, bytes: &[u8]) {

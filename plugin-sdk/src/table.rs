@@ -121,7 +121,9 @@ impl Table {
             self.buffer.truncate(before);
             return Err(Error::Store(StoreError::Usage(format!(
                 "table {}: row {} has {given} values for {} columns",
-                self.table, self.rows, self.width
+                self.table,
+                self.rows + 1,
+                self.width
             ))));
         }
         self.rows += 1;

@@ -68,7 +68,6 @@ pub struct Outcome {
 
 /// One plugin run's access to the database.
 pub struct Session {
-    plugin: String,
     tx: Tx,
     grant: Grant,
     default_schema: String,
@@ -78,10 +77,9 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session for `plugin`, writing in `tx` what `grant` allows.
-    pub fn new(plugin: &str, tx: Tx, grant: Grant, default_schema: &str) -> Session {
+    /// A session writing in `tx` what `grant` allows.
+    pub fn new(tx: Tx, grant: Grant, default_schema: &str) -> Session {
         Session {
-            plugin: plugin.to_owned(),
             tx,
             grant,
             default_schema: default_schema.to_owned(),
@@ -143,8 +141,7 @@ impl Session {
         if !self.grant.allows_table(&name, &self.default_schema) {
             let granted: Vec<String> = self.grant.tables().iter().map(|t| t.to_string()).collect();
             return Err(StoreError::Denied(format!(
-                "plugin `{}` may not write table {}: it is not in the plugin's grant (granted: {})",
-                self.plugin,
+                "table {} is not in this plugin's grant (granted: {})",
                 target.table,
                 if granted.is_empty() {
                     "none".to_owned()
@@ -304,7 +301,7 @@ impl Session {
             )));
         }
         let width = plan.columns.len();
-        if values.len() % width != 0 {
+        if !values.len().is_multiple_of(width) {
             return Err(StoreError::Usage(format!(
                 "table {}: a batch of {} values is not whole rows of {width} columns",
                 plan.table,

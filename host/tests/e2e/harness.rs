@@ -1,0 +1,375 @@
+//! What the end-to-end tests share: plugins compiled for real, throwaway
+//! projects, the real `seedhost` binary, and real databases to look into.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::{Connection, Executor};
+
+/// The repository root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// Where the test plugins are, after building them (once per test process;
+/// cargo's own lock serializes concurrent test binaries).
+pub fn wasm_dir() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = Command::new(cargo)
+            .args(["build", "--release", "--target", "wasm32-wasip2"])
+            .args(["-p", "catalog", "-p", "hostile", "-p", "future"])
+            .current_dir(workspace())
+            .output()
+            .expect("cargo runs");
+        assert!(
+            output.status.success(),
+            "building the test plugins failed (is the wasm32-wasip2 target installed? \
+             `rustup target add wasm32-wasip2`):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        workspace().join("target/wasm32-wasip2/release")
+    })
+}
+
+/// The component cache the tests share, so each plugin compiles once.
+pub fn shared_cache() -> PathBuf {
+    workspace().join("target/seedhost-test-cache")
+}
+
+/// A migration every fixture project gets besides the repository's own.
+pub const FIXTURE_MIGRATION: &str = "CREATE TABLE fixture_items (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    qty INTEGER,
+    price NUMERIC(10,2),
+    doc JSONB,
+    at TIMESTAMPTZ
+);
+";
+
+/// A throwaway project: `seedhost.toml`, the repository's migrations plus the
+/// fixture table, and its own `.seedhost/`.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub cache: PathBuf,
+}
+
+impl Project {
+    /// A project whose configuration is `config`, with `{wasm}` standing for
+    /// the directory of the compiled test plugins.
+    pub fn new(config: &str) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let wasm = wasm_dir().display().to_string();
+        std::fs::write(
+            dir.path().join("seedhost.toml"),
+            config.replace("{wasm}", &wasm),
+        )
+        .unwrap();
+        let migrations = dir.path().join("migrations");
+        std::fs::create_dir(&migrations).unwrap();
+        for entry in std::fs::read_dir(workspace().join("migrations")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), migrations.join(entry.file_name())).unwrap();
+        }
+        std::fs::write(
+            migrations.join("20990101000000_create_fixture_items.sql"),
+            FIXTURE_MIGRATION,
+        )
+        .unwrap();
+        Project {
+            dir,
+            cache: shared_cache(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs `seedhost` in the project with a clean environment: no database
+    /// variables leak in from the test's own environment.
+    pub fn seedhost(&self, args: &[&str]) -> Run {
+        self.seedhost_env(args, &[])
+    }
+
+    pub fn seedhost_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_seedhost"));
+        command
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("SUPABASE_DB_URL")
+            .env_remove("RUST_LOG")
+            .env("SEEDHOST_CACHE_DIR", &self.cache);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        Run(command.output().expect("seedhost runs"))
+    }
+
+    /// The embedded default database's file.
+    pub fn local_db(&self) -> PathBuf {
+        self.path().join(".seedhost/local.db")
+    }
+
+    /// The embedded default database, opened for inspection.
+    pub fn sqlite(&self) -> Db {
+        Db::connect(&format!("sqlite://{}", self.local_db().display()))
+    }
+}
+
+/// A finished `seedhost` process.
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+
+    pub fn code(&self) -> Option<i32> {
+        self.0.status.code()
+    }
+
+    /// Asserts success and returns the JSON report.
+    pub fn ok_json(&self) -> serde_json::Value {
+        assert!(
+            self.0.status.success(),
+            "seedhost failed:\n{}\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self.json()
+    }
+
+    /// The JSON report (the run used `--json`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}):\n{}\n{}",
+                self.stdout(),
+                self.stderr()
+            )
+        })
+    }
+
+    /// Asserts failure (exit status 1) and returns stdout and stderr together.
+    pub fn failed(&self) -> String {
+        assert_eq!(
+            self.code(),
+            Some(1),
+            "expected exit 1:\n{}\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        format!("{}\n{}", self.stdout(), self.stderr())
+    }
+}
+
+/// `{"table": [inserted, updated, unchanged], ...}` of one plugin in a report,
+/// sorted by table.
+pub fn counts(report: &serde_json::Value, plugin: usize) -> Vec<(String, [u64; 3])> {
+    report["plugins"][plugin]["tables"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(table, c)| {
+            let n = |k: &str| c[k].as_u64().unwrap();
+            (table.clone(), [n("inserted"), n("updated"), n("unchanged")])
+        })
+        .collect()
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
+/// A database the test looks into (never through seedhost).
+pub enum Db {
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+impl Db {
+    pub fn connect(url: &str) -> Db {
+        runtime().block_on(async {
+            if url.starts_with("sqlite") {
+                Db::Sqlite(sqlx::SqlitePool::connect(url).await.unwrap())
+            } else {
+                Db::Postgres(sqlx::PgPool::connect(url).await.unwrap())
+            }
+        })
+    }
+
+    /// Rows in `table`; 0 if the table does not exist.
+    pub fn count(&self, table: &str) -> i64 {
+        if !self.table_exists(table) {
+            return 0;
+        }
+        self.scalar(&format!("SELECT COUNT(*) FROM {table}"))
+    }
+
+    pub fn table_exists(&self, table: &str) -> bool {
+        match self {
+            Db::Postgres(_) => {
+                self.scalar::<bool>(&format!("SELECT to_regclass('{table}') IS NOT NULL"))
+            }
+            Db::Sqlite(_) => {
+                self.scalar::<i64>(&format!(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name = '{table}'"
+                )) > 0
+            }
+        }
+    }
+
+    /// The first column of the first row of `sql`.
+    pub fn scalar<T>(&self, sql: &str) -> T
+    where
+        T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+        T: for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        runtime().block_on(async {
+            match self {
+                Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+                Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+            }
+        })
+    }
+
+    /// The catalog stats of the seeded journey, as the landing page shows them:
+    /// chapters, insights, learners, average rating × 10, ratings, minutes.
+    pub fn catalog_stats(&self) -> [i64; 6] {
+        let column = |c: &str| {
+            self.scalar::<i64>(&format!(
+                "SELECT CAST({c} AS BIGINT) FROM catalog_journey_stats WHERE slug = 'agentic-ai-mastery'"
+            ))
+        };
+        [
+            column("chapter_count"),
+            column("insight_count"),
+            column("learner_count"),
+            column("ROUND(average_rating * 10)"),
+            column("rating_count"),
+            column("total_time_minutes"),
+        ]
+    }
+
+    /// Every table's row count: for "nothing changed" checks.
+    pub fn snapshot(&self, tables: &[&str]) -> Vec<(String, i64)> {
+        tables
+            .iter()
+            .map(|t| (t.to_string(), self.count(t)))
+            .collect()
+    }
+}
+
+/// The PostgreSQL server the tests use: `SEEDHOST_TEST_POSTGRES` or the local
+/// default. Tests fail, not skip, when it cannot be reached.
+pub fn postgres_admin_url() -> String {
+    std::env::var("SEEDHOST_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A PostgreSQL database of the test's own, dropped at the end.
+pub struct PgDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDb {
+    pub fn create() -> PgDb {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "seedhost_test_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = postgres_admin_url();
+        runtime().block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+                panic!(
+                    "PostgreSQL is required for these tests and {admin} cannot be reached: {e}\n\
+                     (start it, or set SEEDHOST_TEST_POSTGRES)"
+                )
+            });
+            conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .await
+                .unwrap();
+        });
+        let url = match admin.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("SEEDHOST_TEST_POSTGRES must end in /DATABASE"),
+        };
+        PgDb { name, url }
+    }
+
+    pub fn db(&self) -> Db {
+        Db::connect(&self.url)
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let admin = postgres_admin_url();
+        let name = self.name.clone();
+        runtime().block_on(async {
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                let _ = conn
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .await;
+            }
+        });
+    }
+}
+
+/// The catalog plugin's configuration entry, pointing at the test build.
+pub const CATALOG: &str = r#"
+[plugins.catalog]
+wasm = "{wasm}/catalog.wasm"
+tables = ["catalog_journeys", "catalog_chapters", "catalog_journey_chapters", "catalog_insights",
+          "catalog_chapter_insights", "catalog_journey_enrollments", "catalog_journey_ratings"]
+profiles = ["local", "staging"]
+"#;
+
+/// The catalog tables.
+pub const CATALOG_TABLES: [&str; 7] = [
+    "catalog_journeys",
+    "catalog_chapters",
+    "catalog_journey_chapters",
+    "catalog_insights",
+    "catalog_chapter_insights",
+    "catalog_journey_enrollments",
+    "catalog_journey_ratings",
+];
+
+/// A hostile plugin entry: `mode`, extra TOML lines for the entry.
+pub fn hostile(name: &str, mode: &str, extra: &str) -> String {
+    format!(
+        "[plugins.{name}]\nwasm = \"{{wasm}}/hostile.wasm\"\ntables = [\"fixture_items\"]\n\
+         profiles = [\"local\", \"staging\"]\nparams = {{ mode = \"{mode}\" }}\n{extra}\n"
+    )
+}
