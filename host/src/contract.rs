@@ -12,7 +12,7 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use seedhost::plugin::types::{
+pub use self::seedhost::plugin::types::{
     Counts, Datetime, Metadata, OnConflict, StoreError, Target, Uuid, Value,
 };
 
