@@ -9,7 +9,8 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::report::RunReport;
-use crate::runner::{self, RunOptions, Target};
+use crate::runner::{self, ResetGuard, RunOptions, Target};
+use std::io::IsTerminal;
 
 /// Hydrates databases: applies SQL migrations, then runs seed plugins packaged
 /// as sandboxed WebAssembly components.
@@ -51,6 +52,59 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Show applied, pending and changed migrations, and the configured plugins
     Status(DbArgs),
+    /// Create migrations/<UTC yyyymmddhhmmss>_<description>.sql
+    New {
+        /// What the migration does, in snake_case, starting with a verb: add_, fix_, remove_, create_
+        description: String,
+    },
+    /// Drop everything the migrations built, then replay them
+    #[command(
+        long_about = "Drop everything the migrations built, then replay them.\n\n\
+        On SQLite every table and view goes. On PostgreSQL the tables, views, sequences, \
+        functions and types of the schemas in `reset_schemas` (default: public) go, in one \
+        transaction; the schemas, their privileges and extension objects stay.\n\n\
+        `local` resets without question. Any other profile needs --force and the database's \
+        name, typed at the prompt or given with --confirm NAME."
+    )]
+    Reset(ResetArgs),
+    /// Local set-up in one step: reset, migrate, then every plugin granted `local`
+    #[command(
+        long_about = "Local set-up in one step (the seed document's local:setup): \
+        reset the local database, apply the migrations, then run every plugin granted \
+        `local` in dependency order (test users, then the catalog). Local only."
+    )]
+    Setup(SetupArgs),
+    /// Run the read-only smoke checks of smoke/*.toml; fails on any mismatch
+    Smoke(DbArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// Allow resetting a profile other than `local`
+    #[arg(long)]
+    pub force: bool,
+
+    /// The database's name, confirming a --force reset without a prompt
+    #[arg(long, value_name = "NAME", requires = "force")]
+    pub confirm: Option<String>,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The profile; setup refuses any but `local`
+    #[arg(short, long, default_value = "local", value_name = "NAME")]
+    pub env: String,
+
+    /// Database URL for the local profile (default: DATABASE_URL, SUPABASE_DB_URL, or .seedhost/local.db)
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Print one JSON object on stdout instead of tables
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Which database to use.
@@ -154,6 +208,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 all: args.all,
                 dry_run: args.dry_run,
                 params: args.params,
+                reset: None,
             };
             let report = match config {
                 Ok(config) => runner::run(&config, &target(&args.db), &options).await,
@@ -172,13 +227,91 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             };
             finish_run(&report, args.db.json)
         }
+        Command::New { description } => {
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => return fail(e),
+            };
+            match crate::migrate::create(&config.migrations, &description, chrono::Utc::now()) {
+                Ok(path) => {
+                    println!("{}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Reset(args) => {
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => return finish_run(&failed(&args.db, false, e), args.db.json),
+            };
+            let target = target(&args.db);
+            let mut guard = ResetGuard {
+                force: args.force,
+                confirm: args.confirm,
+            };
+            if guard.force
+                && guard.confirm.is_none()
+                && target.env != crate::profile::LOCAL
+                && std::io::stdin().is_terminal()
+            {
+                guard.confirm = runner::reset_confirmation_name(&config, &target)
+                    .ok()
+                    .and_then(|name| {
+                        ask(&format!("Type the database name ({name}) to reset it: "))
+                    });
+            }
+            let options = RunOptions {
+                reset: Some(guard),
+                ..RunOptions::default()
+            };
+            let report = runner::run(&config, &target, &options).await;
+            finish_run(&report, args.db.json)
+        }
+        Command::Setup(args) => {
+            let db = DbArgs {
+                env: args.env,
+                database_url: args.database_url,
+                json: args.json,
+            };
+            if db.env != crate::profile::LOCAL {
+                let e = format!(
+                    "setup resets the database and is for the local profile only; for `{0}` run \
+                     `seedhost reset --env {0} --force` and `seedhost run --all --env {0}` deliberately",
+                    db.env
+                );
+                return finish_run(&failed(&db, false, e), db.json);
+            }
+            let report = match config {
+                Ok(config) => {
+                    let options = RunOptions {
+                        all: true,
+                        reset: Some(ResetGuard::default()),
+                        ..RunOptions::default()
+                    };
+                    runner::run(&config, &target(&db), &options).await
+                }
+                Err(e) => failed(&db, false, e),
+            };
+            finish_run(&report, db.json)
+        }
+        Command::Smoke(db) => {
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => return fail(e),
+            };
+            let report = runner::smoke(&config, &target(&db)).await;
+            if db.json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{}", report.to_human());
+            }
+            exit(report.succeeded())
+        }
         Command::Status(db) => {
             let config = match config {
                 Ok(config) => config,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::FAILURE;
-                }
+                Err(e) => return fail(e),
             };
             let report = runner::status(&config, &target(&db)).await;
             if db.json {
@@ -189,6 +322,21 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             exit(report.succeeded())
         }
     }
+}
+
+fn fail(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
+}
+
+/// Asks on the terminal; `None` if nothing could be read.
+fn ask(question: &str) -> Option<String> {
+    use std::io::Write;
+    eprint!("{question}");
+    std::io::stderr().flush().ok()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).ok()?;
+    Some(answer.trim().to_owned())
 }
 
 fn failed(db: &DbArgs, dry_run: bool, error: impl std::fmt::Display) -> RunReport {
@@ -238,6 +386,23 @@ mod tests {
         };
         assert_eq!(args.params, [("rows".to_owned(), "10".to_owned())]);
         assert_eq!(args.db.env, "staging");
+    }
+
+    #[test]
+    fn confirm_requires_force() {
+        assert!(Cli::try_parse_from(["seedhost", "reset", "--confirm", "x"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "seedhost",
+                "reset",
+                "--force",
+                "--confirm",
+                "x",
+                "--env",
+                "staging"
+            ])
+            .is_ok()
+        );
     }
 
     #[test]

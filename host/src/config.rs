@@ -4,6 +4,8 @@
 //!
 //! ```toml
 //! migrations = "migrations"          # default
+//! smoke = "smoke"                    # default: the smoke checks' directory
+//! reset_schemas = ["public"]         # default: what `seedhost reset` clears on PostgreSQL
 //!
 //! [limits]                           # defaults for every plugin
 //! cpu_seconds = 60
@@ -62,6 +64,10 @@ pub enum ConfigError {
 struct RawConfig {
     #[serde(default = "default_migrations")]
     migrations: PathBuf,
+    #[serde(default = "default_smoke")]
+    smoke: PathBuf,
+    #[serde(default = "default_reset_schemas")]
+    reset_schemas: Vec<String>,
     #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
@@ -70,6 +76,16 @@ struct RawConfig {
 
 fn default_migrations() -> PathBuf {
     PathBuf::from("migrations")
+}
+
+fn default_smoke() -> PathBuf {
+    PathBuf::from("smoke")
+}
+
+/// Supabase owns `auth`, `storage` and the rest: reset leaves them alone
+/// unless the operator lists them.
+fn default_reset_schemas() -> Vec<String> {
+    vec!["public".to_owned()]
 }
 
 #[derive(Debug, Default, Deserialize, Clone, Copy)]
@@ -102,6 +118,10 @@ pub struct Config {
     pub root: PathBuf,
     /// The migrations directory.
     pub migrations: PathBuf,
+    /// The smoke checks' directory.
+    pub smoke: PathBuf,
+    /// PostgreSQL schemas whose objects `seedhost reset` drops.
+    pub reset_schemas: Vec<String>,
     /// Plugins by name, sorted.
     pub plugins: BTreeMap<String, PluginConfig>,
 }
@@ -183,6 +203,15 @@ impl Config {
             message,
         };
         let defaults = limits(Limits::default(), raw.limits).map_err(&invalid)?;
+        if let Some(bad) = raw
+            .reset_schemas
+            .iter()
+            .find(|s| s.is_empty() || s.starts_with("pg_"))
+        {
+            return Err(invalid(format!(
+                "reset_schemas: {bad:?} is not a schema seedhost may clear"
+            )));
+        }
 
         let mut plugins = BTreeMap::new();
         for (name, plugin) in raw.plugins {
@@ -229,6 +258,8 @@ impl Config {
             path: path.to_owned(),
             root: root.to_owned(),
             migrations: root.join(raw.migrations),
+            smoke: root.join(raw.smoke),
+            reset_schemas: raw.reset_schemas,
             plugins,
         })
     }

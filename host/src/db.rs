@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sqlx::{Executor, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use thiserror::Error;
 
 use crate::profile::redact;
@@ -179,6 +179,19 @@ impl Database {
         }
     }
 
+    /// Drops every object that migrations could have created, so they can be
+    /// replayed: on SQLite every table and view of the main database; on
+    /// PostgreSQL the tables, views, sequences, functions and types of `schemas`
+    /// (the schemas themselves, their grants and extensions' objects stay, so a
+    /// Supabase `public` keeps its privileges), plus the migration record.
+    /// One transaction: it all goes, or nothing does. Returns what was dropped.
+    pub async fn clear(&self, schemas: &[String]) -> Result<Vec<String>, DbError> {
+        match &self.pool {
+            Pool::Postgres(pool) => clear_postgres(pool, schemas).await,
+            Pool::Sqlite(pool) => clear_sqlite(pool).await,
+        }
+    }
+
     /// Closes the connection, waiting for it to be returned.
     pub async fn close(&self) {
         match &self.pool {
@@ -186,6 +199,85 @@ impl Database {
             Pool::Sqlite(p) => p.close().await,
         }
     }
+}
+
+/// Objects of the given schemas that are not members of an extension, with the
+/// statement that drops each. Sequences owned by a column go with their table.
+const POSTGRES_OBJECTS: &str = "
+    WITH ours AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY($1))
+    SELECT CASE c.relkind
+               WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+               WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
+           quote_ident(ours.nspname) || '.' || quote_ident(c.relname)
+      FROM pg_class c JOIN ours ON ours.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                          AND (d.deptype = 'e' OR (c.relkind = 'S' AND d.deptype IN ('a', 'i'))))
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+           p.oid::regprocedure::text
+      FROM pg_proc p JOIN ours ON ours.oid = p.pronamespace
+     WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
+                        WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')
+    UNION ALL
+    SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, t.oid::regtype::text
+      FROM pg_type t JOIN ours ON ours.oid = t.typnamespace
+     WHERE (t.typtype IN ('e', 'd', 'r', 'm')
+            OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                        WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')";
+
+async fn clear_postgres(pool: &PgPool, schemas: &[String]) -> Result<Vec<String>, DbError> {
+    let mut tx = pool.begin().await?;
+    let objects: Vec<(String, String)> = sqlx::query_as(POSTGRES_OBJECTS)
+        .bind(schemas)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut dropped = Vec::with_capacity(objects.len());
+    for (kind, name) in objects {
+        // Names come from the catalog, quoted by quote_ident/regprocedure/regtype.
+        // IF EXISTS: an earlier CASCADE may have taken this one already.
+        let sql = format!("DROP {kind} IF EXISTS {name} CASCADE");
+        tx.execute(AssertSqlSafe(sql)).await?;
+        dropped.push(format!("{} {name}", kind.to_lowercase()));
+    }
+    let record = format!("DROP TABLE IF EXISTS {}", crate::migrate::TABLE);
+    tx.execute(AssertSqlSafe(record)).await?;
+    tx.commit().await?;
+    Ok(dropped)
+}
+
+async fn clear_sqlite(pool: &SqlitePool) -> Result<Vec<String>, DbError> {
+    let mut conn = pool.acquire().await?;
+    // Dropping a referenced table would check foreign keys row by row; the
+    // pragma cannot change inside a transaction, so it is set around it.
+    conn.execute("PRAGMA foreign_keys = OFF").await?;
+    let result = async {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let objects: Vec<(String, String)> = sqlx::query_as(
+            "SELECT type, name FROM sqlite_master
+              WHERE type IN ('view', 'table') AND name NOT LIKE 'sqlite_%'
+              ORDER BY type = 'table', name",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut dropped = Vec::with_capacity(objects.len());
+        for (kind, name) in objects {
+            let sql = format!(
+                "DROP {} IF EXISTS {}",
+                kind.to_uppercase(),
+                crate::schema::quote(&name)
+            );
+            tx.execute(AssertSqlSafe(sql)).await?;
+            dropped.push(format!("{kind} {name}"));
+        }
+        tx.commit().await?;
+        Ok::<_, DbError>(dropped)
+    }
+    .await;
+    conn.execute("PRAGMA foreign_keys = ON").await?;
+    result
 }
 
 impl Tx {

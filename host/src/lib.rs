@@ -18,4 +18,5 @@ pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod schema;
+pub mod smoke;
 pub mod store;

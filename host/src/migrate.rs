@@ -66,6 +66,11 @@ pub enum MigrationError {
         source: std::io::Error,
     },
     #[error(
+        "migration description {description:?} is not snake_case: use lowercase words and digits \
+         joined by single underscores, starting with a verb (add_, fix_, remove_, create_)"
+    )]
+    BadDescription { description: String },
+    #[error(
         "{path}: migration files are named <yyyymmddhhmmss>_<snake_case_description>.sql \
          (optionally .postgres.sql or .sqlite.sql)"
     )]
@@ -201,6 +206,60 @@ fn parse_name(name: &str) -> Option<ParsedName> {
         stem: stem.to_owned(),
         dialect,
     })
+}
+
+/// Creates `dir/<UTC now>_<description>.sql` and returns its path. A version
+/// already taken (two files in one second) moves on to the next free second.
+pub fn create(
+    dir: &Path,
+    description: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<PathBuf, MigrationError> {
+    if !is_snake_case(description) {
+        return Err(MigrationError::BadDescription {
+            description: description.to_owned(),
+        });
+    }
+    let directory_error = |source| MigrationError::Directory {
+        path: dir.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(directory_error)?;
+    let taken: std::collections::HashSet<String> = std::fs::read_dir(dir)
+        .map_err(directory_error)?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.get(..14))
+                .map(str::to_owned)
+        })
+        .collect();
+    let mut at = now;
+    let version = loop {
+        let version = at.format("%Y%m%d%H%M%S").to_string();
+        if !taken.contains(&version) {
+            break version;
+        }
+        at += chrono::Duration::seconds(1);
+    };
+    let path = dir.join(format!("{version}_{description}.sql"));
+    let header = format!(
+        "-- {}\n-- Created {} UTC. Once applied anywhere, this file is frozen: \
+         put changes in a new migration.\n\n",
+        description.replace('_', " "),
+        now.format("%Y-%m-%d %H:%M:%S")
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, header.as_bytes()))
+        .map_err(|source| MigrationError::Read {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(path)
 }
 
 /// `lowercase_words_with_digits`, no leading, trailing or doubled underscores.
@@ -440,6 +499,21 @@ mod tests {
                 .migration
                 .no_tx
         );
+    }
+
+    #[test]
+    fn create_names_the_file_by_utc_time_and_skips_taken_versions() {
+        let d = dir(&[("20260301120000_existing.sql", "")]);
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-01T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let path = create(d.path(), "add_widgets", now).unwrap();
+        assert_eq!(path.file_name().unwrap(), "20260301120001_add_widgets.sql");
+        assert_eq!(discover(d.path(), Backend::Sqlite).unwrap().len(), 2);
+        let err = create(d.path(), "Add-Widgets", now)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"Add-Widgets\" is not snake_case"), "{err}");
     }
 
     #[test]

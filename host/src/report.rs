@@ -79,6 +79,9 @@ pub struct RunReport {
     /// A failure outside any plugin (configuration, profile, connection,
     /// migrations); `null` otherwise.
     pub error: Option<String>,
+    /// What a reset dropped (`reset` and `setup` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reset: Option<Vec<String>>,
     /// Plugins that were not run, with the reason (human output only).
     #[serde(skip)]
     pub skipped: Vec<(String, String)>,
@@ -94,6 +97,7 @@ impl RunReport {
             migrations: MigrationsReport::default(),
             plugins: Vec::new(),
             error: None,
+            reset: None,
             skipped: Vec::new(),
         }
     }
@@ -118,6 +122,9 @@ impl RunReport {
             self.env,
             if self.dry_run { " · dry run" } else { "" }
         );
+        if let Some(dropped) = &self.reset {
+            let _ = writeln!(out, "reset: dropped {} objects", dropped.len());
+        }
         if self.database.is_some() {
             match self.migrations.applied.len() {
                 0 if self.error.is_none() => {
@@ -172,6 +179,58 @@ impl RunReport {
                 out,
                 "\ndry run: everything above was rolled back; the database is unchanged"
             );
+        }
+        out
+    }
+}
+
+/// What `seedhost smoke` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct SmokeReport {
+    pub env: String,
+    pub database: Option<String>,
+    pub checks: Vec<crate::smoke::CheckResult>,
+    pub error: Option<String>,
+}
+
+impl SmokeReport {
+    /// Every check passed (and there was at least one).
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none() && !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports serialize")
+    }
+
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "env {} · {}",
+            self.env,
+            self.database.as_deref().unwrap_or("(not resolved)")
+        );
+        if !self.checks.is_empty() {
+            let mut table = new_table(["check", "file", "result"]);
+            for c in &self.checks {
+                let result = if c.passed {
+                    "pass".to_owned()
+                } else {
+                    format!("FAIL\n{}", c.problems.join("\n"))
+                };
+                table.add_row([c.name.clone(), c.file.clone(), result]);
+            }
+            let _ = writeln!(out, "{table}");
+            let failed = self.checks.iter().filter(|c| !c.passed).count();
+            let _ = writeln!(
+                out,
+                "{} passed, {failed} failed",
+                self.checks.len() - failed
+            );
+        }
+        if let Some(error) = &self.error {
+            let _ = writeln!(out, "error: {error}");
         }
         out
     }

@@ -18,8 +18,11 @@ use crate::config::{Config, PluginConfig};
 use crate::db::{Backend, Database, DbError, Tx};
 use crate::migrate::{self, MigrationError, MigrationFile};
 use crate::profile::{self, ProfileError, redact};
-use crate::report::{PluginEntry, PluginReport, PluginStatus, RunReport, StatusReport};
+use crate::report::{
+    PluginEntry, PluginReport, PluginStatus, RunReport, SmokeReport, StatusReport,
+};
 use crate::sandbox::{Loaded, RunInput, Sandbox, SandboxError};
+use crate::smoke;
 use crate::store::Session;
 
 /// Where compiled components are cached unless `SEEDHOST_CACHE_DIR` says otherwise,
@@ -50,7 +53,7 @@ pub struct Target {
     pub process_env: HashMap<String, String>,
 }
 
-/// What `seedhost run` was asked to do.
+/// What `seedhost run` (or `migrate`, `reset`, `setup`) was asked to do.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     pub plugins: Vec<String>,
@@ -58,6 +61,77 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// `--param key=value`, overriding the configuration's parameters.
     pub params: Vec<(String, String)>,
+    /// Clear the database before migrating (`reset`, `setup`).
+    pub reset: Option<ResetGuard>,
+}
+
+/// What makes a reset of a profile other than `local` deliberate: `--force`
+/// and the database's name, typed back or given with `--confirm`.
+#[derive(Debug, Clone, Default)]
+pub struct ResetGuard {
+    pub force: bool,
+    pub confirm: Option<String>,
+}
+
+/// The name a reset must be confirmed with: the database of a PostgreSQL URL,
+/// the file name of a SQLite one. Decided without connecting.
+pub fn database_name(url: &str) -> String {
+    let parsed = url::Url::parse(url).ok();
+    if url.starts_with("sqlite:") {
+        let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or(path);
+        return std::path::Path::new(path)
+            .file_name()
+            .map_or_else(|| path.to_owned(), |f| f.to_string_lossy().into_owned());
+    }
+    let Some(parsed) = parsed else {
+        return url.to_owned();
+    };
+    if let Some((_, name)) = parsed.query_pairs().find(|(k, _)| k == "dbname") {
+        return name.into_owned();
+    }
+    let path = parsed.path().trim_start_matches('/');
+    if path.is_empty() {
+        // PostgreSQL's default database is the user's name.
+        parsed.username().to_owned()
+    } else {
+        url::form_urlencoded::parse(path.as_bytes())
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    k.into_owned()
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect()
+    }
+}
+
+/// The database name a reset of `target` must be confirmed with.
+pub fn reset_confirmation_name(config: &Config, target: &Target) -> Result<String, RunError> {
+    Ok(database_name(&resolve(config, target)?.database_url))
+}
+
+fn check_reset_guard(guard: &ResetGuard, env: &str, url: &str) -> Result<(), RunError> {
+    if env == profile::LOCAL {
+        return Ok(());
+    }
+    let name = database_name(url);
+    if !guard.force {
+        return Err(RunError::Plan(format!(
+            "refusing to reset profile `{env}` (database {name}): only `local` resets without \
+             question; pass --force and confirm the database name"
+        )));
+    }
+    match &guard.confirm {
+        Some(given) if *given == name => Ok(()),
+        Some(given) => Err(RunError::Plan(format!(
+            "refusing to reset: confirmation {given:?} does not match the database name {name:?}"
+        ))),
+        None => Err(RunError::Plan(format!(
+            "refusing to reset profile `{env}`: confirm the database name, interactively or with --confirm {name}"
+        ))),
+    }
 }
 
 /// Migrates, then runs the chosen plugins. Never fails as a whole: what went
@@ -81,6 +155,12 @@ async fn run_inner(
     let plugins = select(config, options, &target.env, report)?;
     let profile = resolve(config, target)?;
     report.database = Some(redact(&profile.database_url));
+    if let Some(guard) = &options.reset {
+        if options.dry_run {
+            return Err(RunError::Plan("a reset cannot be a dry run".into()));
+        }
+        check_reset_guard(guard, &target.env, &profile.database_url)?;
+    }
     let backend = Backend::of(&profile.database_url)?;
     let migrations = migrate::discover(&config.migrations, backend)?;
     let sandbox = Arc::new(Sandbox::new(Some(cache_dir(config, &target.process_env)))?);
@@ -98,6 +178,19 @@ async fn run_inner(
 
     let db = Database::connect(&profile.database_url).await?;
     tracing::info!(env = %target.env, database = %db.display_url, "connected");
+    if options.reset.is_some() {
+        let dropped = db.clear(&config.reset_schemas).await;
+        match dropped {
+            Ok(dropped) => {
+                tracing::info!(objects = dropped.len(), "database cleared");
+                report.reset = Some(dropped);
+            }
+            Err(e) => {
+                db.close().await;
+                return Err(e.into());
+            }
+        }
+    }
     let outcome = if options.dry_run {
         dry_run(
             &db,
@@ -401,6 +494,49 @@ pub fn dependency_order(
     Ok(order)
 }
 
+/// Runs the smoke checks that apply to the profile, read-only.
+pub async fn smoke(config: &Config, target: &Target) -> SmokeReport {
+    let mut report = SmokeReport {
+        env: target.env.clone(),
+        database: None,
+        checks: Vec::new(),
+        error: None,
+    };
+    if let Err(e) = smoke_inner(config, target, &mut report).await {
+        report.error = Some(e.to_string());
+    }
+    report
+}
+
+async fn smoke_inner(
+    config: &Config,
+    target: &Target,
+    report: &mut SmokeReport,
+) -> Result<(), RunError> {
+    let profile = resolve(config, target)?;
+    report.database = Some(redact(&profile.database_url));
+    let checks = smoke::load(&config.smoke).map_err(|e| RunError::Plan(e.to_string()))?;
+    if !checks.iter().any(|c| c.applies(&target.env)) {
+        return Err(RunError::Plan(format!(
+            "no smoke check in {} applies to profile `{}`",
+            config.smoke.display(),
+            target.env
+        )));
+    }
+    if profile.source == profile::UrlSource::Default
+        && !config.root.join(profile::LOCAL_DATABASE).exists()
+    {
+        return Err(RunError::Plan(
+            "the local database does not exist yet: run `seedhost setup` first".into(),
+        ));
+    }
+    let db = Database::connect(&profile.database_url).await?;
+    let results = smoke::run(&db, &checks, &target.env).await;
+    db.close().await;
+    report.checks = results?;
+    Ok(())
+}
+
 /// Reads migration and plugin status without changing the database.
 pub async fn status(config: &Config, target: &Target) -> StatusReport {
     let plugins = config
@@ -559,6 +695,40 @@ mod tests {
             message.contains("refusing to run it in `staging`"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn database_names_come_from_the_url() {
+        assert_eq!(
+            database_name("postgres://u:p@host:5432/staging_db"),
+            "staging_db"
+        );
+        assert_eq!(database_name("postgresql://u@host/"), "u");
+        assert_eq!(database_name("postgres://u@host/x?dbname=other"), "other");
+        assert_eq!(
+            database_name("sqlite:///tmp/p/.seedhost/local.db?mode=rwc"),
+            "local.db"
+        );
+        assert_eq!(database_name("sqlite://rel/dir/x.db"), "x.db");
+    }
+
+    #[test]
+    fn resets_beyond_local_need_force_and_the_name() {
+        let url = "postgres://u@h/staging_db";
+        let guard = |force, confirm: Option<&str>| ResetGuard {
+            force,
+            confirm: confirm.map(str::to_owned),
+        };
+        assert!(check_reset_guard(&guard(false, None), "local", url).is_ok());
+        let refuse = |g: ResetGuard| {
+            check_reset_guard(&g, "staging", url)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(refuse(guard(false, Some("staging_db"))).contains("pass --force"));
+        assert!(refuse(guard(true, None)).contains("--confirm staging_db"));
+        assert!(refuse(guard(true, Some("prod"))).contains("does not match"));
+        assert!(check_reset_guard(&guard(true, Some("staging_db")), "staging", url).is_ok());
     }
 
     #[test]

@@ -262,10 +262,16 @@ impl Session {
         }
         .map_err(|e| StoreError::Database(format!("reading the schema of table {name}: {e}")))?;
         let schema = Arc::new(described.ok_or_else(|| {
-            StoreError::Schema(format!(
-                "no table {name} in the database (schema {})",
-                key.0
-            ))
+            let looked = match &self.tx {
+                Tx::Sqlite(_) if name.schema.is_some() && key.0 != "main" => {
+                    format!(
+                        "SQLite has no schemas: looked for table {}_{}",
+                        key.0, key.1
+                    )
+                }
+                _ => format!("schema {}", key.0),
+            };
+            StoreError::Schema(format!("no table {name} in the database ({looked})"))
         })?);
         self.schemas.insert(key, schema.clone());
         Ok(schema)

@@ -16,12 +16,34 @@ use crate::schema::{Column, ColumnData, Kind, TableSchema, quote};
 /// SQLite's limit on bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER).
 const MAX_VARIABLES: usize = 32_766;
 
+/// Where SQLite keeps the table a plugin calls `schema.table`. SQLite has no
+/// schemas, only attached databases: a schema that is not one (`auth` in
+/// `auth.users`, say) names the table `schema_table` of the main database, so
+/// one plugin serves PostgreSQL and SQLite alike.
+pub async fn locate(
+    tx: &mut Transaction<'static, Sqlite>,
+    schema: &str,
+    table: &str,
+) -> Result<(String, String), sqlx::Error> {
+    let attached: Option<(String,)> =
+        sqlx::query_as("SELECT name FROM pragma_database_list WHERE name = ?1")
+            .bind(schema)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(match attached {
+        Some(_) => (schema.to_owned(), table.to_owned()),
+        None => ("main".to_owned(), format!("{schema}_{table}")),
+    })
+}
+
 /// The table's columns and unique keys, or `None` when there is no such table.
 pub async fn describe(
     tx: &mut Transaction<'static, Sqlite>,
     schema: &str,
     table: &str,
 ) -> Result<Option<TableSchema>, sqlx::Error> {
+    let (schema, table) = &locate(tx, schema, table).await?;
+    let (schema, table) = (schema.as_str(), table.as_str());
     let found: Option<(String,)> =
         sqlx::query_as("SELECT type FROM pragma_table_list WHERE schema = ?1 AND name = ?2")
             .bind(schema)

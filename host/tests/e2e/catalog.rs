@@ -49,10 +49,7 @@ fn sqlite_local_seeds_the_documented_rows_and_reruns_unchanged() {
     assert!(first["database"].as_str().unwrap().starts_with("sqlite://"));
     assert_eq!(
         first["migrations"]["applied"],
-        serde_json::json!([
-            "20260223000001_add_catalog_journey_tables",
-            "20990101000000_create_fixture_items"
-        ])
+        serde_json::json!(migration_stems(false))
     );
     assert_eq!(first["plugins"][0]["status"], "ok");
     assert_eq!(counts(&first, 0), local_first_run());
@@ -173,7 +170,8 @@ fn dry_run_then_real(project: &Project, extra: &[&str], db: impl Fn() -> Db) {
     args.extend_from_slice(extra);
     let dry = project.seedhost(&args).ok_json();
     assert_eq!(dry["dry_run"], true);
-    assert_eq!(dry["migrations"]["applied"].as_array().unwrap().len(), 2);
+    let applied = dry["migrations"]["applied"].as_array().unwrap().len();
+    assert!(applied == migration_stems(false).len() || applied == migration_stems(true).len());
     assert_eq!(counts(&dry, 0), local_first_run());
 
     let db = db();

@@ -24,7 +24,18 @@ pub fn wasm_dir() -> &'static Path {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let output = Command::new(cargo)
             .args(["build", "--release", "--target", "wasm32-wasip2"])
-            .args(["-p", "catalog", "-p", "hostile", "-p", "future"])
+            .args([
+                "-p",
+                "catalog",
+                "-p",
+                "curriculum",
+                "-p",
+                "test-users",
+                "-p",
+                "hostile",
+                "-p",
+                "future",
+            ])
             .current_dir(workspace())
             .output()
             .expect("cargo runs");
@@ -89,6 +100,29 @@ impl Project {
         }
     }
 
+    /// A project set up like this repository: its seedhost.toml (pointing at
+    /// the test build of the plugins), migrations and smoke checks.
+    pub fn repo() -> Project {
+        let config = std::fs::read_to_string(workspace().join("seedhost.toml"))
+            .unwrap()
+            .replace("target/wasm32-wasip2/release", "{wasm}");
+        let project = Project::new(&config);
+        // The repository's migrations only: no fixture table.
+        std::fs::remove_file(
+            project
+                .path()
+                .join("migrations/20990101000000_create_fixture_items.sql"),
+        )
+        .unwrap();
+        let smoke = project.path().join("smoke");
+        std::fs::create_dir(&smoke).unwrap();
+        for entry in std::fs::read_dir(workspace().join("smoke")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), smoke.join(entry.file_name())).unwrap();
+        }
+        project
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -141,6 +175,17 @@ impl Run {
         self.0.status.code()
     }
 
+    /// Asserts success.
+    pub fn ok(&self) -> &Run {
+        assert!(
+            self.0.status.success(),
+            "seedhost failed:\n{}\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+
     /// Asserts success and returns the JSON report.
     pub fn ok_json(&self) -> serde_json::Value {
         assert!(
@@ -174,6 +219,31 @@ impl Run {
         );
         format!("{}\n{}", self.stdout(), self.stderr())
     }
+}
+
+/// The stems of the repository's migrations that apply to a backend, in order,
+/// plus the fixture table's (which every `Project::new` adds).
+pub fn migration_stems(postgres: bool) -> Vec<String> {
+    let mut stems: Vec<String> = std::fs::read_dir(workspace().join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            !n.ends_with(if postgres {
+                ".sqlite.sql"
+            } else {
+                ".postgres.sql"
+            })
+        })
+        .map(|n| {
+            n.trim_end_matches(".sql")
+                .trim_end_matches(".postgres")
+                .trim_end_matches(".sqlite")
+                .to_owned()
+        })
+        .collect();
+    stems.push("20990101000000_create_fixture_items".into());
+    stems.sort();
+    stems
 }
 
 /// `{"table": [inserted, updated, unchanged], ...}` of one plugin in a report,
@@ -237,6 +307,19 @@ impl Db {
                 )) > 0
             }
         }
+    }
+
+    /// Runs statements that return nothing.
+    pub fn execute(&self, sql: &str) {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        runtime()
+            .block_on(async {
+                match self {
+                    Db::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
+                    Db::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(drop),
+                }
+            })
+            .unwrap();
     }
 
     /// The first column of the first row of `sql`.

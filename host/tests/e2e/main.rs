@@ -9,6 +9,7 @@
 mod harness;
 
 mod catalog;
+mod layers;
 mod migrations;
 mod profiles;
 mod sandbox;
