@@ -266,20 +266,11 @@ impl Sandbox {
         let state = HostState::new(
             plugin.clone(),
             input.params,
-            input.session,
-            input.runtime,
+            Some(input.session),
+            Some(input.runtime),
             limits,
         );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |ctx| {
-            if ctx.data().guest_time() > limits.cpu {
-                Err(CpuLimitReached.into())
-            } else {
-                Ok(UpdateDeadline::Continue(1))
-            }
-        });
+        let mut store = self.new_store(state);
 
         let result = self.call_run(&mut store, loaded, &input.env, input.dry_run);
         let guest_time = store.data().guest_time();
@@ -299,7 +290,7 @@ impl Sandbox {
         };
         RunOutput {
             result,
-            session: state.session,
+            session: state.session.expect("a run's store has a session"),
             guest_time,
         }
     }
@@ -327,39 +318,68 @@ impl Sandbox {
         }
     }
 
+    /// A fresh store with the state's limits in force: memory through the
+    /// limiter, guest CPU time checked at every epoch tick.
+    fn new_store(&self, state: HostState) -> Store<HostState> {
+        let cpu = state.limits.cpu;
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |ctx| {
+            if ctx.data().guest_time() > cpu {
+                Err(CpuLimitReached.into())
+            } else {
+                Ok(UpdateDeadline::Continue(1))
+            }
+        });
+        store
+    }
+
+    /// A store with no database behind it: for looking at a plugin, not running it.
+    fn detached_store(&self, plugin: &str) -> Store<HostState> {
+        self.new_store(HostState::new(
+            Arc::from(plugin),
+            BTreeMap::new(),
+            None,
+            None,
+            Limits::default(),
+        ))
+    }
+
+    /// Instantiates the plugin in a fresh store and returns how long that took:
+    /// the per-run cost once the component is loaded.
+    pub fn probe(&self, plugin: &str, loaded: &Loaded) -> Result<Duration, SandboxError> {
+        let started = Instant::now();
+        let mut store = self.detached_store(plugin);
+        let instance = self
+            .linker
+            .instantiate(&mut store, &loaded.component)
+            .map_err(|e| self.classify(plugin, e, &store))?;
+        Plugin::new(&mut store, &instance).map_err(|e| SandboxError::Link {
+            plugin: plugin.to_owned(),
+            message: format!("{e:#}"),
+        })?;
+        Ok(started.elapsed())
+    }
+
     /// The plugin's self-description, if it exports one.
     pub fn metadata(
         &self,
-        loaded: &Loaded,
         plugin: &str,
-        session: Session,
-        runtime: tokio::runtime::Handle,
-    ) -> (Result<Option<Metadata>, SandboxError>, Session) {
-        let state = HostState::new(
-            Arc::from(plugin),
-            BTreeMap::new(),
-            session,
-            runtime,
-            Limits::default(),
-        );
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(u64::MAX);
-        let result = (|| {
-            let instance = self
-                .linker
-                .instantiate(&mut store, &loaded.component)
-                .map_err(|e| self.classify(plugin, e, &store))?;
-            let Ok(func) = instance.get_typed_func::<(), (Metadata,)>(&mut store, "metadata")
-            else {
-                return Ok(None);
-            };
-            let (metadata,) = func
-                .call(&mut store, ())
-                .map_err(|e| self.classify(plugin, e, &store))?;
-            Ok(Some(metadata))
-        })();
-        (result, store.into_data().session)
+        loaded: &Loaded,
+    ) -> Result<Option<Metadata>, SandboxError> {
+        let mut store = self.detached_store(plugin);
+        let instance = self
+            .linker
+            .instantiate(&mut store, &loaded.component)
+            .map_err(|e| self.classify(plugin, e, &store))?;
+        let Ok(func) = instance.get_typed_func::<(), (Metadata,)>(&mut store, "metadata") else {
+            return Ok(None);
+        };
+        let (metadata,) = func
+            .call(&mut store, ())
+            .map_err(|e| self.classify(plugin, e, &store))?;
+        Ok(Some(metadata))
     }
 
     fn classify(
@@ -418,8 +438,9 @@ pub struct HostState {
     limiter: MemoryLimiter,
     limits: Limits,
     params: BTreeMap<String, String>,
-    session: Session,
-    runtime: tokio::runtime::Handle,
+    /// The database, for runs; `None` when the plugin is only inspected.
+    session: Option<Session>,
+    runtime: Option<tokio::runtime::Handle>,
     started: Instant,
     /// Time spent in host calls, which the CPU limit does not count.
     host_time: Duration,
@@ -431,8 +452,8 @@ impl HostState {
     fn new(
         plugin: Arc<str>,
         params: BTreeMap<String, String>,
-        session: Session,
-        runtime: tokio::runtime::Handle,
+        session: Option<Session>,
+        runtime: Option<tokio::runtime::Handle>,
         limits: Limits,
     ) -> HostState {
         let stdout = LogStream::new(plugin.clone(), "stdout");
@@ -469,7 +490,10 @@ impl HostState {
     }
 
     fn session_failure(&self) -> Option<String> {
-        self.session.failure().map(str::to_owned)
+        self.session
+            .as_ref()
+            .and_then(Session::failure)
+            .map(str::to_owned)
     }
 
     fn flush_output(&self) {
@@ -478,9 +502,15 @@ impl HostState {
     }
 
     /// Runs a database call for the guest, off the guest's CPU clock.
-    fn host_call<T>(&mut self, f: impl FnOnce(&mut Session, &tokio::runtime::Handle) -> T) -> T {
+    fn host_call<T>(
+        &mut self,
+        f: impl FnOnce(&mut Session, &tokio::runtime::Handle) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let (Some(session), Some(runtime)) = (self.session.as_mut(), self.runtime.as_ref()) else {
+            return Err(no_database());
+        };
         let started = Instant::now();
-        let out = f(&mut self.session, &self.runtime);
+        let out = f(session, runtime);
         self.host_time += started.elapsed();
         out
     }
@@ -552,22 +582,30 @@ impl contract::seedhost::plugin::store::HostWriter for HostState {
         writer: Resource<WriterHandle>,
         values: Vec<Value>,
     ) -> Result<(), StoreError> {
+        let (Some(session), Some(runtime)) = (self.session.as_mut(), self.runtime.as_ref()) else {
+            return Err(no_database());
+        };
         let started = Instant::now();
         let handle = self.table.get_mut(&writer).map_err(unknown_writer)?;
-        let out = self.runtime.block_on(self.session.write(handle, values));
+        let out = runtime.block_on(session.write(handle, values));
         self.host_time += started.elapsed();
         out
     }
 
     fn finish(&mut self, writer: Resource<WriterHandle>) -> Result<Counts, StoreError> {
+        let session = self.session.as_mut().ok_or_else(no_database)?;
         let handle = self.table.get_mut(&writer).map_err(unknown_writer)?;
-        self.session.finish_writer(handle)
+        session.finish_writer(handle)
     }
 
     fn drop(&mut self, writer: Resource<WriterHandle>) -> wasmtime::Result<()> {
         self.table.delete(writer)?;
         Ok(())
     }
+}
+
+fn no_database() -> StoreError {
+    StoreError::Usage("there is no database here: the plugin is being inspected, not run".into())
 }
 
 fn unknown_writer(e: wasmtime::component::ResourceTableError) -> StoreError {

@@ -1,0 +1,958 @@
+//! seedhost-bench: seeds N synthetic enrollments through seedhost (the `bulk`
+//! plugin) and through the reference paths a team would otherwise use, on the
+//! same database in one run, and prints medians and ratios.
+//!
+//! PostgreSQL: psql `\copy` (no upsert, the ceiling), COPY into a temporary
+//! table then one upsert (with and without an `IS DISTINCT FROM` guard), a
+//! seed.sql of 1,000-row multi-row upserts run by psql, one upsert per row, and
+//! sqlx UNNEST batches from native code (seedhost's own statement, without the
+//! sandbox). SQLite: the sqlite3 shell's `.import` and a multi-row INSERT
+//! script. Start-up: `seedhost run catalog` with nothing to do against `psql -f`
+//! of the same rows, and the in-process cost of loading a cached component and
+//! instantiating it.
+//!
+//! Each path seeds an empty table, then re-runs on the full table (nothing
+//! changed). Every path's result is checked row by row against the generator.
+//! Needs `psql`, `pg_dump` and `sqlite3` on PATH and a PostgreSQL server.
+//!
+//!     cargo run --release -p seedhost-bench -- --rows 100000
+
+#[path = "../../plugins/bulk/src/rows.rs"]
+mod rows;
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail, ensure};
+use clap::{Parser, ValueEnum};
+use sqlx::{Connection, Executor, Row as _};
+
+#[derive(Debug, Parser)]
+#[command(about = "Benchmarks seedhost against psql, COPY and sqlite3 on one database, in one run")]
+struct Args {
+    /// Rows to seed
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: u64,
+
+    /// Repetitions of each measurement (medians are reported)
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+
+    /// A PostgreSQL URL whose user may create databases
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    postgres: String,
+
+    /// Which parts to run (default: all)
+    #[arg(long, value_enum)]
+    only: Vec<Part>,
+
+    /// Skip one-upsert-per-row (about a minute per pass at 1M rows)
+    #[arg(long)]
+    skip_row_at_a_time: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Part {
+    Postgres,
+    Sqlite,
+    Startup,
+}
+
+/// Medians of one path.
+struct Line {
+    path: String,
+    empty: Option<f64>,
+    rerun: Option<f64>,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    ensure!(args.reps > 0, "--reps must be at least 1");
+    ensure!(
+        args.rows <= rows::USERS * rows::JOURNEYS,
+        "--rows at most {}",
+        rows::USERS * rows::JOURNEYS
+    );
+    for tool in ["psql", "pg_dump", "sqlite3"] {
+        let found = Command::new(tool)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        ensure!(found, "`{tool}` is needed on PATH");
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    build(&root)?;
+    let work = tempfile::Builder::new()
+        .prefix("seedhost-bench-")
+        .tempdir_in(root.join("target"))?;
+    let bench = Bench {
+        seedhost: root.join("target/release/seedhost"),
+        root,
+        work: work.path().to_owned(),
+        rows: args.rows,
+        reps: args.reps,
+        admin: args.postgres.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let parts = if args.only.is_empty() {
+        vec![Part::Postgres, Part::Sqlite, Part::Startup]
+    } else {
+        args.only.clone()
+    };
+
+    println!(
+        "seedhost benchmark · N = {} rows · {} repetition(s), medians in seconds · {}",
+        thousands(args.rows),
+        args.reps,
+        runtime.block_on(server_version(&args.postgres))?
+    );
+    println!("generating reference files in {} ...", bench.work.display());
+    bench.write_files()?;
+    let expected = expected_digest(args.rows);
+    if parts.contains(&Part::Postgres) {
+        runtime.block_on(bench.postgres(&expected, args.skip_row_at_a_time))?;
+    }
+    if parts.contains(&Part::Sqlite) {
+        runtime.block_on(bench.sqlite(&expected))?;
+    }
+    if parts.contains(&Part::Startup) {
+        runtime.block_on(bench.startup())?;
+    }
+    Ok(())
+}
+
+/// Builds what is measured, in release mode: the host and the plugins.
+fn build(root: &Path) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for args in [
+        // With the benchmark in the same build, so features unify as they did
+        // for `cargo run -p seedhost-bench` and nothing is rebuilt.
+        vec![
+            "build",
+            "--release",
+            "-p",
+            "seedhost",
+            "-p",
+            "seedhost-bench",
+        ],
+        vec![
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "-p",
+            "bulk",
+            "-p",
+            "catalog",
+        ],
+    ] {
+        let mut command = Command::new(&cargo);
+        command.args(&args).current_dir(root);
+        // `cargo run` gives this process its package's CARGO_PKG_* variables;
+        // build scripts (ring's) watch some of them, and a nested build that
+        // inherited them would rebuild half the dependency tree.
+        for (key, _) in std::env::vars() {
+            let package = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+                "CARGO_PRIMARY_",
+            ];
+            if package.iter().any(|p| key.starts_with(p)) {
+                command.env_remove(key);
+            }
+        }
+        let status = command.status()?;
+        ensure!(status.success(), "cargo {} failed", args.join(" "));
+    }
+    Ok(())
+}
+
+struct Bench {
+    root: PathBuf,
+    seedhost: PathBuf,
+    work: PathBuf,
+    rows: u64,
+    reps: usize,
+    admin: String,
+}
+
+/// One enrollment as text, the way every path writes it.
+struct Text {
+    id: String,
+    user: String,
+    journey: String,
+    status: &'static str,
+    progress: i64,
+    at: String,
+    meta: String,
+}
+
+fn text(i: u64) -> Text {
+    let r = rows::row(SEED, i);
+    Text {
+        id: uuid_text(r.id),
+        user: uuid_text(r.user),
+        journey: uuid_text(r.journey),
+        status: r.status,
+        progress: r.progress,
+        at: chrono::DateTime::from_timestamp(r.enrolled_at, 0)
+            .unwrap()
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string(),
+        meta: rows::meta(r.score),
+    }
+}
+
+const SEED: u64 = 1;
+const COLUMNS: &str = "id, user_id, journey_id, status, progress, enrolled_at, meta";
+const UPDATE_ALL: &str = "user_id = EXCLUDED.user_id, journey_id = EXCLUDED.journey_id, status = EXCLUDED.status, \
+     progress = EXCLUDED.progress, enrolled_at = EXCLUDED.enrolled_at, meta = EXCLUDED.meta";
+
+/// An order-independent digest of the table's content, comparable with what
+/// the database holds: (rows, xor of per-row hashes).
+#[derive(Debug, PartialEq, Eq)]
+struct Digest(u64, u64);
+
+fn row_hash(
+    id: &str,
+    user: &str,
+    journey: &str,
+    status: &str,
+    progress: i64,
+    epoch: i64,
+    score: i64,
+) -> u64 {
+    let mut h = DefaultHasher::new();
+    (id, user, journey, status, progress, epoch, score).hash(&mut h);
+    h.finish()
+}
+
+fn expected_digest(n: u64) -> Digest {
+    let mut x = 0;
+    for i in 0..n {
+        let r = rows::row(SEED, i);
+        x ^= row_hash(
+            &uuid_text(r.id),
+            &uuid_text(r.user),
+            &uuid_text(r.journey),
+            r.status,
+            r.progress,
+            r.enrolled_at,
+            r.score as i64,
+        );
+    }
+    Digest(n, x)
+}
+
+impl Bench {
+    fn path(&self, name: &str) -> PathBuf {
+        self.work.join(name)
+    }
+
+    /// rows.csv (for \copy and .import), seed.sql (1,000-row upserts),
+    /// rows.sql (one upsert per row).
+    fn write_files(&self) -> Result<()> {
+        let mut csv = std::io::BufWriter::new(std::fs::File::create(self.path("rows.csv"))?);
+        let mut seed = std::io::BufWriter::new(std::fs::File::create(self.path("seed.sql"))?);
+        let mut single = std::io::BufWriter::new(std::fs::File::create(self.path("rows.sql"))?);
+        let mut values = String::new();
+        for i in 0..self.rows {
+            let t = text(i);
+            writeln!(
+                csv,
+                "{},{},{},{},{},{},\"{}\"",
+                t.id,
+                t.user,
+                t.journey,
+                t.status,
+                t.progress,
+                t.at,
+                t.meta.replace('"', "\"\"")
+            )?;
+            let tuple = format!(
+                "('{}', '{}', '{}', '{}', {}, '{}', '{}')",
+                t.id, t.user, t.journey, t.status, t.progress, t.at, t.meta
+            );
+            writeln!(
+                single,
+                "INSERT INTO bench_enrollments ({COLUMNS}) VALUES {tuple} ON CONFLICT (id) DO UPDATE SET {UPDATE_ALL};"
+            )?;
+            if !values.is_empty() {
+                values.push_str(",\n");
+            }
+            values.push_str(&tuple);
+            if (i + 1) % 1000 == 0 || i + 1 == self.rows {
+                writeln!(
+                    seed,
+                    "INSERT INTO bench_enrollments ({COLUMNS}) VALUES\n{values}\nON CONFLICT (id) DO UPDATE SET {UPDATE_ALL};"
+                )?;
+                values.clear();
+            }
+        }
+        csv.flush()?;
+        seed.flush()?;
+        single.flush()?;
+        let copy = |guard: &str| {
+            format!(
+                "BEGIN;\nCREATE TEMP TABLE bench_stage (LIKE bench_enrollments) ON COMMIT DROP;\n\
+                 \\copy bench_stage FROM '{}' WITH (FORMAT csv)\n\
+                 INSERT INTO bench_enrollments AS t SELECT * FROM bench_stage \
+                 ON CONFLICT (id) DO UPDATE SET {UPDATE_ALL}{guard};\nCOMMIT;\n",
+                self.path("rows.csv").display()
+            )
+        };
+        std::fs::write(self.path("copy_upsert.sql"), copy(""))?;
+        std::fs::write(
+            self.path("copy_upsert_guarded.sql"),
+            copy(" WHERE (t.*) IS DISTINCT FROM (EXCLUDED.*)"),
+        )?;
+        Ok(())
+    }
+
+    /// Runs `command` and returns its wall time, failing on a non-zero exit.
+    fn time(&self, command: &mut Command) -> Result<Duration> {
+        let started = Instant::now();
+        let output = command
+            .output()
+            .with_context(|| format!("running {command:?}"))?;
+        let elapsed = started.elapsed();
+        ensure!(
+            output.status.success(),
+            "{command:?} failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok(elapsed)
+    }
+
+    /// Runs seedhost and returns its wall time and peak RSS in KiB.
+    fn seedhost_run(&self, args: &[&str]) -> Result<(Duration, u64)> {
+        // Output goes to a file: waiting with wait4 (for the child's own peak
+        // RSS) before reading a pipe could block a chatty child forever.
+        let log = self.path("seedhost.log");
+        let started = Instant::now();
+        let child = Command::new(&self.seedhost)
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env_remove("SUPABASE_DB_URL")
+            .stdout(std::fs::File::create(&log)?)
+            .stderr(std::fs::OpenOptions::new().append(true).open(&log)?)
+            .spawn()?;
+        let pid = child.id() as libc::pid_t;
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: pid is our unwaited child; status and usage are valid for writing.
+        let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        let elapsed = started.elapsed();
+        ensure!(
+            waited == pid,
+            "wait4 failed: {}",
+            std::io::Error::last_os_error()
+        );
+        ensure!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "seedhost {args:?} failed:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        Ok((elapsed, usage.ru_maxrss as u64))
+    }
+
+    fn bulk_args<'a>(&'a self, url: &'a str, rows: &'a str) -> Vec<&'a str> {
+        let config = self.root.join("bench/seedhost.toml");
+        let config: &'a str = Box::leak(config.display().to_string().into_boxed_str());
+        vec![
+            "--config",
+            config,
+            "run",
+            "bulk",
+            "-q",
+            "--database-url",
+            url,
+            "--param",
+            rows,
+        ]
+    }
+
+    async fn postgres(&self, expected: &Digest, skip_row_at_a_time: bool) -> Result<()> {
+        let db = TempDb::create(&self.admin).await?;
+        let url = db.url.clone();
+        let rows_param = format!("rows={}", self.rows);
+        let config = self.root.join("bench/seedhost.toml").display().to_string();
+        self.seedhost_run(&["--config", &config, "migrate", "-q", "--database-url", &url])?;
+        let mut conn = sqlx::PgConnection::connect(&url).await?;
+        let truncate = async |conn: &mut sqlx::PgConnection| -> Result<()> {
+            conn.execute("TRUNCATE bench_enrollments").await?;
+            conn.execute("VACUUM ANALYZE bench_enrollments").await?;
+            conn.execute("CHECKPOINT").await?;
+            Ok(())
+        };
+        let psql = |file: &str| {
+            let mut c = Command::new("psql");
+            c.args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-1", "-d", &url, "-f"])
+                .arg(self.path(file));
+            c
+        };
+        let mut lines: Vec<Line> = Vec::new();
+        let mut peak_rss = 0;
+        let mut rewritten = None;
+
+        // seedhost
+        let (mut empty, mut rerun) = (vec![], vec![]);
+        for rep in 0..self.reps {
+            truncate(&mut conn).await?;
+            let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
+            empty.push(t);
+            peak_rss = peak_rss.max(rss);
+            if rep == 0 {
+                check(&mut conn, expected, "seedhost").await?;
+            }
+            let before = versions(&mut conn).await?;
+            let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
+            rerun.push(t);
+            peak_rss = peak_rss.max(rss);
+            if rep == 0 {
+                rewritten = Some(changed_rows(&before, &versions(&mut conn).await?));
+            }
+        }
+        lines.push(Line {
+            path: "seedhost run bulk (sandboxed plugin)".into(),
+            empty: median(&empty),
+            rerun: median(&rerun),
+        });
+
+        // native sqlx UNNEST (seedhost's statement, without the sandbox)
+        let (mut empty, mut rerun) = (vec![], vec![]);
+        for rep in 0..self.reps {
+            truncate(&mut conn).await?;
+            empty.push(native_unnest(&url, self.rows).await?);
+            if rep == 0 {
+                check(&mut conn, expected, "native UNNEST").await?;
+            }
+            rerun.push(native_unnest(&url, self.rows).await?);
+        }
+        lines.push(Line {
+            path: "sqlx UNNEST, 10k batches, guarded (native, no sandbox)".into(),
+            empty: median(&empty),
+            rerun: median(&rerun),
+        });
+
+        // psql \copy: the ceiling, no upsert
+        let mut empty = vec![];
+        for rep in 0..self.reps {
+            truncate(&mut conn).await?;
+            let copy = format!(
+                "\\copy bench_enrollments FROM '{}' WITH (FORMAT csv)",
+                self.path("rows.csv").display()
+            );
+            empty
+                .push(self.time(Command::new("psql").args(["-q", "-X", "-d", &url, "-c", &copy]))?);
+            if rep == 0 {
+                check(&mut conn, expected, "\\copy").await?;
+            }
+        }
+        lines.push(Line {
+            path: "psql \\copy (no upsert; the ceiling)".into(),
+            empty: median(&empty),
+            rerun: None,
+        });
+
+        for (name, file, guarded) in [
+            (
+                "COPY → temp → INSERT … ON CONFLICT DO UPDATE",
+                "copy_upsert.sql",
+                false,
+            ),
+            (
+                "same, WHERE (t.*) IS DISTINCT FROM (excluded.*)",
+                "copy_upsert_guarded.sql",
+                true,
+            ),
+            (
+                "psql seed.sql, 1,000-row INSERT … ON CONFLICT",
+                "seed.sql",
+                false,
+            ),
+            ("one INSERT … ON CONFLICT per row", "rows.sql", false),
+        ] {
+            if skip_row_at_a_time && file == "rows.sql" {
+                continue;
+            }
+            let (mut empty, mut rerun) = (vec![], vec![]);
+            for rep in 0..self.reps {
+                truncate(&mut conn).await?;
+                let t = self.time(&mut psql(file))?;
+                if !guarded {
+                    empty.push(t);
+                }
+                if rep == 0 {
+                    check(&mut conn, expected, name).await?;
+                }
+                rerun.push(self.time(&mut psql(file))?);
+            }
+            lines.push(Line {
+                path: name.into(),
+                empty: median(&empty),
+                rerun: median(&rerun),
+            });
+        }
+        conn.close().await?;
+        drop(db);
+
+        print_table("PostgreSQL", &lines);
+        println!("  seedhost peak RSS: {} MiB", peak_rss / 1024);
+        if let Some(rewritten) = rewritten {
+            println!(
+                "  rows the seedhost re-run rewrote: {rewritten} (row versions compared before and after)"
+            );
+        }
+        Ok(())
+    }
+
+    async fn sqlite(&self, expected: &Digest) -> Result<()> {
+        let file = self.path("bench.db");
+        let url = format!("sqlite://{}?mode=rwc", file.display());
+        let config = self.root.join("bench/seedhost.toml").display().to_string();
+        self.seedhost_run(&["--config", &config, "migrate", "-q", "--database-url", &url])?;
+        let rows_param = format!("rows={}", self.rows);
+        let sqlite3 = |script: String| {
+            let mut c = Command::new("sqlite3");
+            c.arg(&file).arg(script);
+            c
+        };
+        let clear = || -> Result<()> {
+            self.time(&mut sqlite3(
+                "DELETE FROM bench_enrollments; VACUUM;".into(),
+            ))?;
+            Ok(())
+        };
+        let mut lines = Vec::new();
+        let mut peak_rss = 0;
+
+        let (mut empty, mut rerun) = (vec![], vec![]);
+        for rep in 0..self.reps {
+            clear()?;
+            let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
+            empty.push(t);
+            peak_rss = peak_rss.max(rss);
+            if rep == 0 {
+                check_sqlite(&url, expected, "seedhost").await?;
+            }
+            let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
+            rerun.push(t);
+            peak_rss = peak_rss.max(rss);
+        }
+        lines.push(Line {
+            path: "seedhost run bulk (sandboxed plugin)".into(),
+            empty: median(&empty),
+            rerun: median(&rerun),
+        });
+
+        let mut empty = vec![];
+        for rep in 0..self.reps {
+            clear()?;
+            let import = format!(
+                ".import --csv {} bench_enrollments",
+                self.path("rows.csv").display()
+            );
+            empty.push(self.time(Command::new("sqlite3").arg(&file).arg(import))?);
+            if rep == 0 {
+                check_sqlite(&url, expected, ".import").await?;
+            }
+        }
+        lines.push(Line {
+            path: "sqlite3 .import of the CSV (no upsert)".into(),
+            empty: median(&empty),
+            rerun: None,
+        });
+
+        let (mut empty, mut rerun) = (vec![], vec![]);
+        let script = format!(
+            ".bail on\nBEGIN;\n.read {}\nCOMMIT;\n",
+            self.path("seed.sql").display()
+        );
+        std::fs::write(self.path("seed_sqlite.txt"), &script)?;
+        for rep in 0..self.reps {
+            clear()?;
+            let read = format!(".read {}", self.path("seed_sqlite.txt").display());
+            empty.push(self.time(&mut sqlite3(read.clone()))?);
+            if rep == 0 {
+                check_sqlite(&url, expected, "sqlite3 seed.sql").await?;
+            }
+            rerun.push(self.time(&mut sqlite3(read))?);
+        }
+        lines.push(Line {
+            path: "sqlite3 seed.sql, 1,000-row INSERT … ON CONFLICT".into(),
+            empty: median(&empty),
+            rerun: median(&rerun),
+        });
+
+        print_table("SQLite (embedded default)", &lines);
+        println!("  seedhost peak RSS: {} MiB", peak_rss / 1024);
+        Ok(())
+    }
+
+    async fn startup(&self) -> Result<()> {
+        let db = TempDb::create(&self.admin).await?;
+        let url = db.url.clone();
+        let config = self.root.join("seedhost.toml").display().to_string();
+        let catalog = [
+            "--config",
+            config.as_str(),
+            "run",
+            "catalog",
+            "-q",
+            "--database-url",
+            url.as_str(),
+        ];
+        // Migrate, seed and warm the component cache.
+        self.seedhost_run(&catalog)?;
+        let dump = Command::new("pg_dump")
+            .args([
+                "--data-only",
+                "--inserts",
+                "--on-conflict-do-nothing",
+                "-t",
+                "catalog_*",
+                "-d",
+                &url,
+            ])
+            .output()?;
+        ensure!(
+            dump.status.success(),
+            "pg_dump failed: {}",
+            String::from_utf8_lossy(&dump.stderr)
+        );
+        let sql = String::from_utf8(dump.stdout)?;
+        let statements = sql.lines().filter(|l| l.starts_with("INSERT INTO")).count();
+        std::fs::write(self.path("catalog.sql"), &sql)?;
+
+        let runs = 20;
+        let mut ours = vec![];
+        let mut theirs = vec![];
+        for _ in 0..runs {
+            ours.push(self.seedhost_run(&catalog)?.0);
+            theirs.push(
+                self.time(
+                    Command::new("psql")
+                        .args(["-q", "-X", "-1", "-d", &url, "-f"])
+                        .arg(self.path("catalog.sql")),
+                )?,
+            );
+        }
+        drop(db);
+
+        // In process: the cached component's load, and a fresh instantiation.
+        let cache = tempfile::tempdir()?;
+        let sandbox = seedhost::sandbox::Sandbox::new(Some(cache.path().to_owned()))?;
+        let wasm = self.root.join("target/wasm32-wasip2/release/catalog.wasm");
+        let cold = sandbox.load("catalog", &wasm)?;
+        ensure!(!cold.cached, "the first load must compile");
+        let mut loads = vec![];
+        let mut instantiations = vec![];
+        for _ in 0..runs {
+            let loaded = sandbox.load("catalog", &wasm)?;
+            ensure!(loaded.cached, "the second load must come from the cache");
+            loads.push(loaded.load_time);
+            instantiations.push(sandbox.probe("catalog", &loaded)?);
+        }
+        let ms = |d: &[Duration]| median(d).unwrap_or(f64::NAN) * 1000.0;
+        println!(
+            "\nStart-up · PostgreSQL, nothing pending, warm component cache, median of {runs}"
+        );
+        println!(
+            "  seedhost run catalog                {:>8.1} ms",
+            ms(&ours)
+        );
+        println!(
+            "  psql -1 -f of the same rows         {:>8.1} ms   ({statements} INSERT statements, ON CONFLICT DO NOTHING)",
+            ms(&theirs)
+        );
+        println!(
+            "  ratio                               {:>8.2}×",
+            ms(&ours) / ms(&theirs)
+        );
+        println!(
+            "  component, cold compile (Cranelift) {:>8.1} ms",
+            cold.load_time.as_secs_f64() * 1000.0
+        );
+        println!(
+            "  component, cached load              {:>8.2} ms",
+            ms(&loads)
+        );
+        println!(
+            "  instantiate (fresh store + WASI)    {:>8.2} ms",
+            ms(&instantiations)
+        );
+        Ok(())
+    }
+}
+
+/// The hyphenated text of a UUID's bits.
+fn uuid_text(bits: u128) -> String {
+    sqlx::types::Uuid::from_u128(bits).hyphenated().to_string()
+}
+
+fn median(samples: &[Duration]) -> Option<f64> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut s: Vec<f64> = samples.iter().map(Duration::as_secs_f64).collect();
+    s.sort_by(f64::total_cmp);
+    Some(if s.len() % 2 == 1 {
+        s[s.len() / 2]
+    } else {
+        (s[s.len() / 2 - 1] + s[s.len() / 2]) / 2.0
+    })
+}
+
+fn print_table(title: &str, lines: &[Line]) {
+    let ours = &lines[0];
+    println!("\n{title}");
+    println!(
+        "  {:<56} {:>9} {:>9}   {:>18}",
+        "path", "empty s", "re-run s", "seedhost ÷ path"
+    );
+    for line in lines {
+        let cell = |v: Option<f64>| v.map_or("—".to_owned(), |v| format!("{v:.2}"));
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{:.2}", a / b),
+            _ => "—".to_owned(),
+        };
+        let ratios = if std::ptr::eq(line, ours) {
+            String::new()
+        } else {
+            // An empty-only path compares with seedhost's empty run; a
+            // re-run-only path with seedhost's re-run.
+            format!(
+                "{:>8} {:>8}",
+                ratio(ours.empty, line.empty),
+                ratio(ours.rerun, line.rerun)
+            )
+        };
+        println!(
+            "  {:<56} {:>9} {:>9}   {ratios}",
+            line.path,
+            cell(line.empty),
+            cell(line.rerun)
+        );
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+async fn server_version(url: &str) -> Result<String> {
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .with_context(|| format!("connecting to {url}"))?;
+    let version: String = sqlx::query_scalar("SELECT split_part(version(), ' on ', 1)")
+        .fetch_one(&mut conn)
+        .await?;
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    Ok(format!("{version} · {cores} cores"))
+}
+
+/// The table's content against the generator's, row by row.
+async fn check(conn: &mut sqlx::PgConnection, expected: &Digest, path: &str) -> Result<()> {
+    let rows = sqlx::query(
+        "SELECT id::text, user_id::text, journey_id::text, status, progress::int8,
+                extract(epoch FROM enrolled_at)::int8, (meta->>'score')::int8 FROM bench_enrollments",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    digest_matches(
+        rows.iter().map(|r| {
+            row_hash(
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+                r.get(5),
+                r.get(6),
+            )
+        }),
+        expected,
+        path,
+    )
+}
+
+async fn check_sqlite(url: &str, expected: &Digest, path: &str) -> Result<()> {
+    let mut conn = sqlx::SqliteConnection::connect(url).await?;
+    let rows = sqlx::query(
+        "SELECT id, user_id, journey_id, status, progress, CAST(strftime('%s', enrolled_at) AS INTEGER),
+                json_extract(meta, '$.score') FROM bench_enrollments",
+    )
+    .fetch_all(&mut conn)
+    .await?;
+    digest_matches(
+        rows.iter().map(|r| {
+            row_hash(
+                r.get(0),
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+                r.get(5),
+                r.get(6),
+            )
+        }),
+        expected,
+        path,
+    )
+}
+
+fn digest_matches(hashes: impl Iterator<Item = u64>, expected: &Digest, path: &str) -> Result<()> {
+    let (mut n, mut x) = (0, 0);
+    for h in hashes {
+        n += 1;
+        x ^= h;
+    }
+    if Digest(n, x) != *expected {
+        bail!(
+            "{path}: the table holds {n} rows that differ from the generator's {}",
+            expected.0
+        );
+    }
+    Ok(())
+}
+
+/// Every row's version (ctid and xmin): equal before and after means no row was rewritten.
+async fn versions(conn: &mut sqlx::PgConnection) -> Result<Vec<(String, String)>> {
+    Ok(
+        sqlx::query_as("SELECT id::text, xmin::text FROM bench_enrollments ORDER BY id")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
+
+fn changed_rows(before: &[(String, String)], after: &[(String, String)]) -> usize {
+    before.iter().zip(after).filter(|(a, b)| a != b).count() + before.len().abs_diff(after.len())
+}
+
+/// One batch, column by column, as UNNEST takes it.
+#[derive(Default)]
+struct Columns(
+    Vec<sqlx::types::Uuid>,
+    Vec<sqlx::types::Uuid>,
+    Vec<sqlx::types::Uuid>,
+    Vec<&'static str>,
+    Vec<i64>,
+    Vec<chrono::DateTime<chrono::Utc>>,
+    Vec<String>,
+);
+
+/// seedhost's PostgreSQL statement, run from native code: the cost of the
+/// database and the driver alone.
+async fn native_unnest(url: &str, n: u64) -> Result<Duration> {
+    let started = Instant::now();
+    let mut conn = sqlx::PgConnection::connect(url).await?;
+    let mut tx = conn.begin().await?;
+    let sql = "WITH written AS (INSERT INTO bench_enrollments AS t (id, user_id, journey_id, status, progress, enrolled_at, meta) \
+        SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::int4[], $6::timestamptz[], $7::jsonb[]) \
+        ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, journey_id = EXCLUDED.journey_id, status = EXCLUDED.status, \
+        progress = EXCLUDED.progress, enrolled_at = EXCLUDED.enrolled_at, meta = EXCLUDED.meta \
+        WHERE (t.user_id, t.journey_id, t.status, t.progress, t.enrolled_at, t.meta) IS DISTINCT FROM \
+        (EXCLUDED.user_id, EXCLUDED.journey_id, EXCLUDED.status, EXCLUDED.progress, EXCLUDED.enrolled_at, EXCLUDED.meta) \
+        RETURNING (xmax = 0) AS inserted) \
+        SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) FROM written";
+    let mut i = 0;
+    while i < n {
+        let end = (i + 10_000).min(n);
+        let mut cols = Columns::default();
+        for k in i..end {
+            let r = rows::row(SEED, k);
+            cols.0.push(sqlx::types::Uuid::from_u128(r.id));
+            cols.1.push(sqlx::types::Uuid::from_u128(r.user));
+            cols.2.push(sqlx::types::Uuid::from_u128(r.journey));
+            cols.3.push(r.status);
+            cols.4.push(r.progress);
+            cols.5
+                .push(chrono::DateTime::from_timestamp(r.enrolled_at, 0).unwrap());
+            cols.6.push(rows::meta(r.score));
+        }
+        sqlx::query(sql)
+            .bind(cols.0)
+            .bind(cols.1)
+            .bind(cols.2)
+            .bind(cols.3)
+            .bind(cols.4)
+            .bind(cols.5)
+            .bind(cols.6)
+            .fetch_one(&mut *tx)
+            .await?;
+        i = end;
+    }
+    tx.commit().await?;
+    Ok(started.elapsed())
+}
+
+/// A database of the benchmark's own, dropped at the end.
+struct TempDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl TempDb {
+    async fn create(admin: &str) -> Result<TempDb> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .subsec_nanos();
+        let name = format!("seedhost_bench_{}_{nanos}", std::process::id());
+        let mut conn = sqlx::PgConnection::connect(admin).await?;
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await?;
+        let (server, _) = admin
+            .rsplit_once('/')
+            .context("the PostgreSQL URL must end in /DATABASE")?;
+        Ok(TempDb {
+            admin: admin.to_owned(),
+            url: format!("{server}/{name}"),
+            name,
+        })
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        // Drop runs inside the runtime: a plain thread may block.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
+                conn.execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .await
+                .ok()
+            })
+        })
+        .join();
+    }
+}
