@@ -152,6 +152,8 @@ async fn run_inner(
 ) -> Result<(), RunError> {
     // Everything decidable without a database is decided first, so a refused
     // plugin or a missing URL never connects anywhere.
+    let started = Instant::now();
+    let phase = |name: &str| tracing::debug!(elapsed = ?started.elapsed(), "{name}");
     let plugins = select(config, options, &target.env, report)?;
     let profile = resolve(config, target)?;
     report.database = Some(redact(&profile.database_url));
@@ -163,7 +165,9 @@ async fn run_inner(
     }
     let backend = Backend::of(&profile.database_url)?;
     let migrations = migrate::discover(&config.migrations, backend)?;
+    phase("planned: plugins, profile, migration files");
     let sandbox = Arc::new(Sandbox::new(Some(cache_dir(config, &target.process_env)))?);
+    phase("sandbox ready");
     let mut loaded = Vec::with_capacity(plugins.len());
     for plugin in &plugins {
         let component = tokio::task::block_in_place(|| sandbox.load(&plugin.name, &plugin.wasm))?;
@@ -176,8 +180,10 @@ async fn run_inner(
         loaded.push(component);
     }
 
+    phase("components ready");
     let db = Database::connect(&profile.database_url).await?;
     tracing::info!(env = %target.env, database = %db.display_url, "connected");
+    phase("connected");
     if options.reset.is_some() {
         let dropped = db.clear(&config.reset_schemas).await;
         match dropped {
@@ -216,7 +222,9 @@ async fn run_inner(
         )
         .await
     };
+    phase("migrations and plugins done");
     db.close().await;
+    phase("disconnected");
     outcome
 }
 
@@ -232,6 +240,7 @@ async fn real_run(
     report: &mut RunReport,
 ) -> Result<(), RunError> {
     report.migrations.applied = apply_migrations(db, migrations).await?;
+    tracing::debug!("migrations up to date");
     for (i, (plugin, component)) in plugins.iter().zip(loaded).enumerate() {
         let tx = db.begin().await?;
         let (result, tx) =
@@ -355,7 +364,7 @@ async fn run_plugin(
     let output = tokio::task::spawn_blocking(move || sandbox.run(&component, input))
         .await
         .expect("the sandbox thread does not panic");
-    let outcome = output.session.finish();
+    let outcome = output.session.finish().await;
     tracing::debug!(plugin = %plugin.name, guest_time = ?output.guest_time, "plugin finished");
     let (status, error) = match &output.result {
         Ok(()) => (PluginStatus::Ok, None),

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -124,7 +124,7 @@ pub struct Sandbox {
     engine: Engine,
     linker: Linker<HostState>,
     cache_dir: Option<PathBuf>,
-    ticker_stop: Arc<AtomicBool>,
+    ticker_stop: Option<std::sync::mpsc::Sender<()>>,
     ticker: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -142,15 +142,15 @@ impl Sandbox {
         Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(|e| SandboxError::Engine(format!("linking the store: {e:#}")))?;
 
-        let ticker_stop = Arc::new(AtomicBool::new(false));
+        // The ticker waits on a channel rather than sleeping, so dropping the
+        // sandbox (the sender) stops it at once instead of a tick later.
+        let (ticker_stop, stopped) = std::sync::mpsc::channel::<()>();
         let ticker = {
             let engine = engine.clone();
-            let stop = ticker_stop.clone();
             std::thread::Builder::new()
                 .name("seedhost-epoch".into())
                 .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(TICK);
+                    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(TICK) {
                         engine.increment_epoch();
                     }
                 })
@@ -160,7 +160,7 @@ impl Sandbox {
             engine,
             linker,
             cache_dir,
-            ticker_stop,
+            ticker_stop: Some(ticker_stop),
             ticker: Some(ticker),
         })
     }
@@ -423,7 +423,7 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        self.ticker_stop.store(true, Ordering::Relaxed);
+        drop(self.ticker_stop.take());
         if let Some(ticker) = self.ticker.take() {
             let _ = ticker.join();
         }
@@ -563,7 +563,7 @@ impl contract::seedhost::plugin::store::Host for HostState {
             rt.block_on(async {
                 let mut writer = session.open(target).await?;
                 session.write(&mut writer, values).await?;
-                session.finish_writer(&mut writer)
+                session.finish_writer(&mut writer).await
             })
         })
     }
@@ -593,9 +593,14 @@ impl contract::seedhost::plugin::store::HostWriter for HostState {
     }
 
     fn finish(&mut self, writer: Resource<WriterHandle>) -> Result<Counts, StoreError> {
-        let session = self.session.as_mut().ok_or_else(no_database)?;
+        let (Some(session), Some(runtime)) = (self.session.as_mut(), self.runtime.as_ref()) else {
+            return Err(no_database());
+        };
+        let started = Instant::now();
         let handle = self.table.get_mut(&writer).map_err(unknown_writer)?;
-        session.finish_writer(handle)
+        let out = runtime.block_on(session.finish_writer(handle));
+        self.host_time += started.elapsed();
+        out
     }
 
     fn drop(&mut self, writer: Resource<WriterHandle>) -> wasmtime::Result<()> {

@@ -4,9 +4,17 @@
 //! One [`Session`] serves one plugin run and owns that run's transaction. Store
 //! errors are terminal: the first one is remembered and fails the run, whatever
 //! the plugin does with the error it was given.
+//!
+//! Writes are pipelined: a batch is checked and converted on the plugin's
+//! thread, then its database work runs as a task while the plugin builds the
+//! next batch. The next call that needs the transaction (another batch, a
+//! `finish`, the end of the run) waits for it first, so at most one batch is
+//! in flight and a database error surfaces one call later, naming its rows.
 
 mod postgres;
 mod sqlite;
+
+pub use postgres::COPY_MIN_ROWS;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,9 +28,12 @@ use crate::schema::{self, Column, ColumnData, KeyPart, TableSchema};
 #[derive(Debug)]
 pub struct WriterHandle {
     plan: Arc<Plan>,
+    /// Index of its counts in the session (batches finish after `write` returns).
+    id: usize,
     /// Rows accepted so far; numbers rows in messages.
     rows: u64,
-    counts: Counts,
+    /// Whether a batch went through the PostgreSQL stage (which then exists).
+    staged: bool,
     finished: bool,
 }
 
@@ -42,8 +53,17 @@ struct Plan {
 
 #[derive(Debug)]
 enum BackendSql {
-    Postgres(String),
+    Postgres(postgres::PgPlan),
     Sqlite(sqlite::Statements),
+}
+
+/// The batch whose database work is running.
+struct InFlight {
+    task: tokio::task::JoinHandle<(Tx, Result<Counts, sqlx::Error>)>,
+    plan: Arc<Plan>,
+    writer: usize,
+    first_row: u64,
+    rows: usize,
 }
 
 impl Plan {
@@ -68,11 +88,16 @@ pub struct Outcome {
 
 /// One plugin run's access to the database.
 pub struct Session {
-    tx: Tx,
+    /// `None` while a batch is in flight: the task has it.
+    tx: Option<Tx>,
+    inflight: Option<InFlight>,
+    postgres: bool,
     grant: Grant,
     default_schema: String,
     schemas: HashMap<(String, String), Arc<TableSchema>>,
     tables: Vec<(String, Counts)>,
+    /// Per writer, what its finished batches did.
+    writers: Vec<Counts>,
     failure: Option<String>,
 }
 
@@ -80,22 +105,52 @@ impl Session {
     /// A session writing in `tx` what `grant` allows.
     pub fn new(tx: Tx, grant: Grant, default_schema: &str) -> Session {
         Session {
-            tx,
+            postgres: matches!(tx, Tx::Postgres(_)),
+            tx: Some(tx),
+            inflight: None,
             grant,
             default_schema: default_schema.to_owned(),
             schemas: HashMap::new(),
             tables: Vec::new(),
+            writers: Vec::new(),
             failure: None,
         }
     }
 
-    /// Ends the session.
-    pub fn finish(self) -> Outcome {
+    /// Ends the session, waiting for the batch in flight; its error, if any,
+    /// fails the run like any other.
+    pub async fn finish(mut self) -> Outcome {
+        if let Err(e) = self.settle().await {
+            let _ = self.fail::<()>(e);
+        }
         Outcome {
-            tx: self.tx,
+            tx: self.tx.expect("settled"),
             tables: self.tables,
             failure: self.failure,
         }
+    }
+
+    /// Waits for the batch in flight and books what it did.
+    async fn settle(&mut self) -> Result<(), StoreError> {
+        let Some(f) = self.inflight.take() else {
+            return Ok(());
+        };
+        let (tx, result) = f.task.await.expect("a batch task does not panic");
+        self.tx = Some(tx);
+        let counts = result.map_err(|e| {
+            StoreError::Database(format!(
+                "table {}, rows {}-{}: {}",
+                f.plan.table,
+                f.first_row,
+                f.first_row + f.rows as u64 - 1,
+                database_message(&e)
+            ))
+        })?;
+        add(&mut self.writers[f.writer], counts);
+        if let Some((_, total)) = self.tables.iter_mut().find(|(t, _)| *t == f.plan.table) {
+            add(total, counts);
+        }
+        Ok(())
     }
 
     /// The first store error, if there was one: the run must fail.
@@ -125,10 +180,12 @@ impl Session {
                 if !self.tables.iter().any(|(t, _)| *t == plan.table) {
                     self.tables.push((plan.table.clone(), zero()));
                 }
+                self.writers.push(zero());
                 Ok(WriterHandle {
                     plan,
+                    id: self.writers.len() - 1,
                     rows: 0,
-                    counts: zero(),
+                    staged: false,
                     finished: false,
                 })
             }
@@ -227,12 +284,12 @@ impl Session {
         let batch: Vec<&Column> = columns.iter().map(|&i| &schema.columns[i]).collect();
         let conflict_cols: Vec<&Column> = conflict.iter().map(|&i| batch[i]).collect();
         let update_cols: Vec<&Column> = update.iter().map(|&i| batch[i]).collect();
-        let sql = match &self.tx {
-            Tx::Postgres(_) => BackendSql::Postgres(
-                postgres::upsert_sql(&schema, &batch, &conflict_cols, &update_cols)
+        let sql = match self.postgres {
+            true => BackendSql::Postgres(
+                postgres::plan(&schema, &batch, &conflict_cols, &update_cols)
                     .map_err(StoreError::Schema)?,
             ),
-            Tx::Sqlite(_) => BackendSql::Sqlite(sqlite::Statements::new(
+            false => BackendSql::Sqlite(sqlite::Statements::new(
                 &schema,
                 &batch,
                 &conflict_cols,
@@ -256,14 +313,15 @@ impl Session {
         if let Some(found) = self.schemas.get(&key) {
             return Ok(found.clone());
         }
-        let described = match &mut self.tx {
+        self.settle().await?;
+        let described = match self.tx.as_mut().expect("settled") {
             Tx::Postgres(tx) => postgres::describe(tx, &key.0, &key.1).await,
             Tx::Sqlite(tx) => sqlite::describe(tx, &key.0, &key.1).await,
         }
         .map_err(|e| StoreError::Database(format!("reading the schema of table {name}: {e}")))?;
         let schema = Arc::new(described.ok_or_else(|| {
-            let looked = match &self.tx {
-                Tx::Sqlite(_) if name.schema.is_some() && key.0 != "main" => {
+            let looked = match self.postgres {
+                false if name.schema.is_some() && key.0 != "main" => {
                     format!(
                         "SQLite has no schemas: looked for table {}_{}",
                         key.0, key.1
@@ -322,33 +380,38 @@ impl Session {
         let data = schema::convert_batch(&plan.table, &plan.columns(), values, first_row)
             .map_err(StoreError::Value)?;
         check_duplicate_keys(&plan, &data, first_row)?;
-        let counts = match (&mut self.tx, &plan.sql) {
-            (Tx::Postgres(tx), BackendSql::Postgres(sql)) => {
-                postgres::upsert(tx, sql, data, rows).await
-            }
-            (Tx::Sqlite(tx), BackendSql::Sqlite(statements)) => {
-                sqlite::upsert(tx, statements, &plan.conflict, data, rows).await
-            }
-            _ => unreachable!("a plan is built for its session's backend"),
+        self.settle().await?;
+        let mut tx = self.tx.take().expect("settled");
+        let task_plan = plan.clone();
+        let staged_before = writer.staged;
+        if let BackendSql::Postgres(pg) = &plan.sql {
+            writer.staged |= pg.stages(rows);
         }
-        .map_err(|e| {
-            StoreError::Database(format!(
-                "table {}, rows {first_row}-{}: {}",
-                plan.table,
-                first_row + rows as u64 - 1,
-                database_message(&e)
-            ))
-        })?;
+        let task = tokio::spawn(async move {
+            let result = match (&mut tx, &task_plan.sql) {
+                (Tx::Postgres(tx), BackendSql::Postgres(pg)) => {
+                    postgres::upsert(tx, pg, data, rows, staged_before).await
+                }
+                (Tx::Sqlite(tx), BackendSql::Sqlite(statements)) => {
+                    sqlite::upsert(tx, statements, &task_plan.conflict, data, rows).await
+                }
+                _ => unreachable!("a plan is built for its session's backend"),
+            };
+            (tx, result)
+        });
+        self.inflight = Some(InFlight {
+            task,
+            plan,
+            writer: writer.id,
+            first_row,
+            rows,
+        });
         writer.rows += rows as u64;
-        add(&mut writer.counts, counts);
-        if let Some((_, total)) = self.tables.iter_mut().find(|(t, _)| *t == plan.table) {
-            add(total, counts);
-        }
         Ok(())
     }
 
-    /// Ends `writer` and returns what all its batches did.
-    pub fn finish_writer(&mut self, writer: &mut WriterHandle) -> Result<Counts, StoreError> {
+    /// Ends `writer`: waits for its batches and returns what they did.
+    pub async fn finish_writer(&mut self, writer: &mut WriterHandle) -> Result<Counts, StoreError> {
         if writer.finished {
             return self.fail(StoreError::Usage(format!(
                 "table {}: finished twice",
@@ -356,7 +419,10 @@ impl Session {
             )));
         }
         writer.finished = true;
-        Ok(writer.counts)
+        if let Err(e) = self.settle().await {
+            return self.fail(e);
+        }
+        Ok(self.writers[writer.id])
     }
 }
 

@@ -1,10 +1,20 @@
 //! PostgreSQL: catalog introspection and the set-based upsert.
 //!
-//! A batch is one statement: every column is bound as one array and `UNNEST`ed,
-//! so a batch of 10,000 rows is one round trip and one plan. Rows whose values
-//! already equal the stored ones are filtered by `IS DISTINCT FROM` and are not
-//! rewritten (no new row version, no index or WAL churn); `xmax = 0` on the
-//! returned rows tells inserts from updates.
+//! A batch travels as binary `COPY` into a temporary table of the writer's own,
+//! then one `INSERT … SELECT … ON CONFLICT` moves it into the target: the
+//! database parses nothing it does not have to, and does one plan per batch.
+//! Tables with a column seedhost does not encode in COPY's binary format
+//! (numeric, enums, domains, other types the database casts from text) take
+//! the other set-based path: every column bound as one array and `UNNEST`ed.
+//! Measured on the benchmark's 1M rows, the COPY path costs the server roughly
+//! half of what array transport does on an unchanged re-run.
+//!
+//! Either way, rows whose values already equal the stored ones are filtered by
+//! `IS DISTINCT FROM` and not rewritten (no new row version, no index or WAL
+//! churn), and `xmax = 0` on the returned rows tells inserts from updates.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
@@ -72,26 +82,99 @@ pub async fn describe(
     }))
 }
 
-/// The statement for one batch: `$n` is column `n`'s array.
-pub fn upsert_sql(
+/// How one writer's batches reach the table.
+#[derive(Debug)]
+pub struct PgPlan {
+    /// One statement per batch with a bound array per column: always possible,
+    /// and the cheapest for small batches.
+    unnest: Arc<str>,
+    /// Binary COPY into a temporary stage, then an upsert from it: for large
+    /// batches, when every column can be encoded.
+    copy: Option<CopyPlan>,
+}
+
+#[derive(Debug)]
+struct CopyPlan {
+    /// `CREATE TEMP TABLE … ON COMMIT DROP AS SELECT cols FROM target WITH NO DATA`
+    create: String,
+    /// `COPY stage (cols) FROM STDIN (FORMAT binary)`
+    copy: String,
+    upsert: Arc<str>,
+    /// `TRUNCATE stage`, so the next batch starts empty.
+    clear: String,
+    /// Column types, as the encoder needs them.
+    columns: Vec<Column>,
+}
+
+/// Batches smaller than this take the one-statement UNNEST path: the stage
+/// costs three statements, which pays off only for many rows.
+pub const COPY_MIN_ROWS: usize = 1_000;
+
+impl PgPlan {
+    /// Whether a batch of `rows` rows goes through the stage.
+    pub fn stages(&self, rows: usize) -> bool {
+        self.copy.is_some() && rows >= COPY_MIN_ROWS
+    }
+}
+
+/// Stage names are unique per process: a dry run puts several plugins' writers
+/// in one transaction.
+static STAGES: AtomicU64 = AtomicU64::new(0);
+
+/// Plans the statements for one writer.
+pub fn plan(
     table: &TableSchema,
     columns: &[&Column],
     conflict: &[&Column],
     update: &[&Column],
-) -> Result<String, String> {
+) -> Result<PgPlan, String> {
     if let Some(array) = columns.iter().find(|c| c.sql_type.ends_with("[]")) {
         return Err(format!(
             "table {}: column {} has array type {}, which seedhost cannot write yet",
             table.name, array.name, array.sql_type
         ));
     }
-    let names: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+    let target = format!("{}.{}", quote(&table.schema), quote(&table.name));
+    let names = columns
+        .iter()
+        .map(|c| quote(&c.name))
+        .collect::<Vec<_>>()
+        .join(", ");
     let arrays: Vec<String> = columns
         .iter()
         .enumerate()
         .map(|(i, c)| format!("${}::{}[]", i + 1, c.sql_type))
         .collect();
-    let target: Vec<String> = conflict.iter().map(|c| quote(&c.name)).collect();
+    let source = format!("SELECT * FROM UNNEST({})", arrays.join(", "));
+    let unnest = upsert_sql(&target, &names, &source, conflict, update).into();
+    let copy = columns.iter().all(|c| binary_encodable(c)).then(|| {
+        let stage = quote(&format!(
+            "seedhost_stage_{}",
+            STAGES.fetch_add(1, Ordering::Relaxed)
+        ));
+        let from_stage = format!("SELECT {names} FROM {stage}");
+        CopyPlan {
+            create: format!(
+                "CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {target} WITH NO DATA"
+            ),
+            copy: format!("COPY {stage} ({names}) FROM STDIN (FORMAT binary)"),
+            upsert: upsert_sql(&target, &names, &from_stage, conflict, update).into(),
+            clear: format!("TRUNCATE {stage}"),
+            columns: columns.iter().map(|c| (*c).clone()).collect(),
+        }
+    });
+    Ok(PgPlan { unnest, copy })
+}
+
+/// `INSERT INTO target (names) <source> ON CONFLICT …`, counting what it did.
+fn upsert_sql(
+    target: &str,
+    names: &str,
+    source: &str,
+    conflict: &[&Column],
+    update: &[&Column],
+) -> String {
+    let keys: Vec<String> = conflict.iter().map(|c| quote(&c.name)).collect();
     let action = if update.is_empty() {
         "DO NOTHING".to_owned()
     } else {
@@ -117,45 +200,167 @@ pub fn upsert_sql(
             new.join(", ")
         )
     };
-    Ok(format!(
+    format!(
         "WITH written AS (\
-           INSERT INTO {}.{} AS t ({}) SELECT * FROM UNNEST({}) \
+           INSERT INTO {target} AS t ({names}) {source} \
            ON CONFLICT ({}) {action} \
            RETURNING (xmax = 0) AS inserted) \
          SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) FROM written",
-        quote(&table.schema),
-        quote(&table.name),
-        names.join(", "),
-        arrays.join(", "),
-        target.join(", "),
-    ))
+        keys.join(", "),
+    )
 }
 
-/// Runs one batch of `rows` rows.
+/// Whether seedhost writes this column in COPY's binary format.
+fn binary_encodable(c: &Column) -> bool {
+    matches!(
+        c.kind,
+        Kind::Bool
+            | Kind::Int(_)
+            | Kind::Float
+            | Kind::Text
+            | Kind::Uuid
+            | Kind::Json
+            | Kind::Timestamp { .. }
+            | Kind::Date
+            | Kind::Bytes
+    )
+}
+
+/// Runs one batch of `rows` rows; `staged_before` says whether the writer's
+/// stage exists already (an earlier batch created it).
 pub async fn upsert(
     tx: &mut Transaction<'static, Postgres>,
-    sql: &str,
+    plan: &PgPlan,
     data: Vec<ColumnData>,
     rows: usize,
+    staged_before: bool,
 ) -> Result<Counts, sqlx::Error> {
-    let mut query = sqlx::query_as::<_, (i64, i64)>(AssertSqlSafe(sql.to_owned()));
-    for column in data {
-        query = match column {
-            ColumnData::Bool(v) => query.bind(v),
-            ColumnData::Int(v) => query.bind(v),
-            ColumnData::Float(v) => query.bind(v),
-            ColumnData::Text(v) => query.bind(v),
-            ColumnData::Uuid(v) => query.bind(v),
-            ColumnData::Timestamp(v) => query.bind(v),
-            ColumnData::Date(v) => query.bind(v),
-            ColumnData::Bytes(v) => query.bind(v),
-        };
-    }
-    let (inserted, updated) = query.fetch_one(&mut **tx).await?;
+    let copy = plan.copy.as_ref().filter(|_| plan.stages(rows));
+    let (inserted, updated): (i64, i64) = match copy {
+        None => {
+            let mut query = sqlx::query_as(AssertSqlSafe(plan.unnest.clone()));
+            for column in data {
+                query = match column {
+                    ColumnData::Bool(v) => query.bind(v),
+                    ColumnData::Int(v) => query.bind(v),
+                    ColumnData::Float(v) => query.bind(v),
+                    ColumnData::Text(v) => query.bind(v),
+                    ColumnData::Uuid(v) => query.bind(v),
+                    ColumnData::Timestamp(v) => query.bind(v),
+                    ColumnData::Date(v) => query.bind(v),
+                    ColumnData::Bytes(v) => query.bind(v),
+                };
+            }
+            query.fetch_one(&mut **tx).await?
+        }
+        Some(CopyPlan {
+            create,
+            copy,
+            upsert,
+            clear,
+            columns,
+        }) => {
+            use sqlx::Executor;
+            if staged_before {
+                tx.execute(AssertSqlSafe(clear.clone())).await?;
+            } else {
+                tx.execute(AssertSqlSafe(create.clone())).await?;
+            }
+            let mut buffer = Vec::with_capacity(rows * 128);
+            encode_binary(columns, &data, rows, &mut buffer);
+            drop(data);
+            let mut sink = tx.copy_in_raw(copy).await?;
+            sink.send(buffer).await?;
+            sink.finish().await?;
+            sqlx::query_as(AssertSqlSafe(upsert.clone()))
+                .fetch_one(&mut **tx)
+                .await?
+        }
+    };
     let (inserted, updated) = (inserted as u64, updated as u64);
     Ok(Counts {
         inserted,
         updated,
         unchanged: rows as u64 - inserted - updated,
     })
+}
+
+/// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01.
+const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+/// Days from 0001-01-01 (chrono's day 1 of the common era) to 2000-01-01.
+const PG_EPOCH_DAYS_FROM_CE: i32 = 730_120;
+
+/// Writes `rows` rows in COPY's binary format: header, then per row a field
+/// count and each field as length and bytes (-1 for NULL), then a trailer.
+pub fn encode_binary(columns: &[Column], data: &[ColumnData], rows: usize, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    out.extend_from_slice(&0u32.to_be_bytes()); // flags
+    out.extend_from_slice(&0u32.to_be_bytes()); // header extension
+    let fields = (columns.len() as i16).to_be_bytes();
+    for row in 0..rows {
+        out.extend_from_slice(&fields);
+        for (column, data) in columns.iter().zip(data) {
+            field(column, data, row, out);
+        }
+    }
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+}
+
+fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn field(column: &Column, data: &ColumnData, row: usize, out: &mut Vec<u8>) {
+    const NULL: [u8; 4] = (-1i32).to_be_bytes();
+    match data {
+        ColumnData::Bool(v) => match v[row] {
+            Some(b) => put(out, &[u8::from(b)]),
+            None => out.extend_from_slice(&NULL),
+        },
+        ColumnData::Int(v) => match (v[row], column.kind) {
+            (Some(i), Kind::Int(16)) => put(out, &(i as i16).to_be_bytes()),
+            (Some(i), Kind::Int(32)) => put(out, &(i as i32).to_be_bytes()),
+            (Some(i), _) => put(out, &i.to_be_bytes()),
+            (None, _) => out.extend_from_slice(&NULL),
+        },
+        ColumnData::Float(v) => match v[row] {
+            Some(f) if column.sql_type == "real" => put(out, &(f as f32).to_be_bytes()),
+            Some(f) => put(out, &f.to_be_bytes()),
+            None => out.extend_from_slice(&NULL),
+        },
+        ColumnData::Text(v) => match &v[row] {
+            // jsonb's binary form is a version byte and the JSON text.
+            Some(s) if column.sql_type == "jsonb" => {
+                out.extend_from_slice(&(s.len() as i32 + 1).to_be_bytes());
+                out.push(1);
+                out.extend_from_slice(s.as_bytes());
+            }
+            Some(s) => put(out, s.as_bytes()),
+            None => out.extend_from_slice(&NULL),
+        },
+        ColumnData::Uuid(v) => match v[row] {
+            Some(u) => put(out, u.as_bytes()),
+            None => out.extend_from_slice(&NULL),
+        },
+        ColumnData::Timestamp(v) => match v[row] {
+            // A timestamp without time zone holds the same UTC wall time.
+            Some(t) => put(out, &(t.timestamp_micros() - PG_EPOCH_MICROS).to_be_bytes()),
+            None => out.extend_from_slice(&NULL),
+        },
+        ColumnData::Date(v) => match v[row] {
+            Some(d) => {
+                use chrono::Datelike;
+                put(
+                    out,
+                    &(d.num_days_from_ce() - PG_EPOCH_DAYS_FROM_CE).to_be_bytes(),
+                )
+            }
+            None => out.extend_from_slice(&NULL),
+        },
+        ColumnData::Bytes(v) => match &v[row] {
+            Some(b) => put(out, b),
+            None => out.extend_from_slice(&NULL),
+        },
+    }
 }

@@ -11,6 +11,7 @@ mod harness;
 mod catalog;
 mod layers;
 mod migrations;
+mod paths;
 mod profiles;
 mod sandbox;
 mod store;
