@@ -8,7 +8,7 @@ use crate::{Counts, Error, OnConflict, Result, StoreError, Value};
 
 /// Rows per batch unless [`TableBuilder::batch_rows`] says otherwise: large
 /// enough that the per-call cost vanishes, small enough to bound memory.
-pub const DEFAULT_BATCH_ROWS: usize = 5_000;
+pub const DEFAULT_BATCH_ROWS: usize = 10_000;
 
 thread_local! {
     static DEFERRED: RefCell<Option<Error>> = const { RefCell::new(None) };
