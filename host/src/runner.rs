@@ -366,7 +366,17 @@ async fn run_plugin(
         .expect("the sandbox thread does not panic");
     let outcome = output.session.finish().await;
     tracing::debug!(plugin = %plugin.name, guest_time = ?output.guest_time, "plugin finished");
-    let (status, error) = match &output.result {
+    // A store error is the cause whatever the plugin made of it: it may have
+    // ignored it, returned its own error, or returned before the store had
+    // reported its last batch.
+    let result = match (output.result, outcome.failure) {
+        (Err(SandboxError::Failed { .. }) | Ok(()), Some(message)) => Err(SandboxError::Store {
+            plugin: plugin.name.clone(),
+            message,
+        }),
+        (result, _) => result,
+    };
+    let (status, error) = match &result {
         Ok(()) => (PluginStatus::Ok, None),
         Err(e) => (PluginStatus::Failed, Some(e.to_string())),
     };
@@ -381,7 +391,7 @@ async fn run_plugin(
             .map(|(t, c)| (t, c.into()))
             .collect(),
     });
-    (output.result.map_err(|_| ()), outcome.tx)
+    (result.map_err(|_| ()), outcome.tx)
 }
 
 fn resolve(config: &Config, target: &Target) -> Result<profile::Profile, ProfileError> {
@@ -393,7 +403,8 @@ fn resolve(config: &Config, target: &Target) -> Result<profile::Profile, Profile
     )
 }
 
-fn cache_dir(config: &Config, env: &HashMap<String, String>) -> PathBuf {
+/// Where compiled components are cached for this project.
+pub fn cache_dir(config: &Config, env: &HashMap<String, String>) -> PathBuf {
     env.get("SEEDHOST_CACHE_DIR")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)

@@ -110,8 +110,10 @@ pub struct RunInput {
     pub runtime: tokio::runtime::Handle,
 }
 
-/// What a run produced: the outcome and the session (which owns the
-/// transaction the caller must commit or roll back).
+/// What a run produced: the plugin's own outcome and the session, which owns
+/// the transaction and may still have a batch in flight. Whether the run
+/// succeeded is decided once that batch has settled: a store error, however
+/// late, decides it (see `runner`).
 pub struct RunOutput {
     pub result: Result<(), SandboxError>,
     pub session: Session,
@@ -276,18 +278,6 @@ impl Sandbox {
         let guest_time = store.data().guest_time();
         let state = store.into_data();
         state.flush_output();
-        let failure = state.session_failure();
-        let result = match (result, failure) {
-            // A store error decides the outcome: it is the cause, whatever the
-            // plugin made of it.
-            (Err(SandboxError::Failed { .. }) | Ok(()), Some(message)) => {
-                Err(SandboxError::Store {
-                    plugin: plugin.to_string(),
-                    message,
-                })
-            }
-            (result, _) => result,
-        };
         RunOutput {
             result,
             session: state.session.expect("a run's store has a session"),
@@ -487,13 +477,6 @@ impl HostState {
 
     fn guest_time(&self) -> Duration {
         self.started.elapsed().saturating_sub(self.host_time)
-    }
-
-    fn session_failure(&self) -> Option<String> {
-        self.session
-            .as_ref()
-            .and_then(Session::failure)
-            .map(str::to_owned)
     }
 
     fn flush_output(&self) {

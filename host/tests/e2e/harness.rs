@@ -58,7 +58,7 @@ pub fn shared_cache() -> PathBuf {
 pub const FIXTURE_MIGRATION: &str = "CREATE TABLE fixture_items (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL,
-    qty INTEGER,
+    qty INTEGER CHECK (qty IS NULL OR qty >= 0),
     price NUMERIC(10,2),
     doc JSONB,
     at TIMESTAMPTZ

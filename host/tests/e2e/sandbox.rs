@@ -78,6 +78,15 @@ fn a_trap_after_partial_writes_leaves_nothing_behind() {
 }
 
 #[test]
+fn a_database_error_in_the_last_unfinished_batch_fails_the_run() {
+    for pg in [None, Some(PgDb::create())] {
+        let error = hostile_run("unfinished", "", pg.as_ref());
+        assert!(error.contains("fixture_items"), "{error}");
+        assert!(error.to_lowercase().contains("check"), "{error}");
+    }
+}
+
+#[test]
 fn the_sandbox_gives_no_environment_files_or_network() {
     // The variables are set in seedhost's environment: the plugin must not see them.
     let project = Project::new(&hostile("hostile", "snoop", ""));
