@@ -76,6 +76,24 @@ pub enum Command {
     Setup(SetupArgs),
     /// Run the read-only smoke checks of smoke/*.toml; fails on any mismatch
     Smoke(DbArgs),
+    /// For CI: load and check every plugin against the contract and its grant, then dry-run them
+    #[command(
+        long_about = "For CI: load every configured plugin (its contract version included), \
+        compare the tables and profiles it declares with its grant, then run every plugin \
+        granted the profile in a dry run, in dependency order. Nothing is written. Non-zero \
+        exit on any failure; --json or --junit FILE for machines."
+    )]
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Also write the results as JUnit XML to FILE
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub db: DbArgs,
 }
 
 #[derive(Debug, Args)]
@@ -302,6 +320,24 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             };
             let report = runner::smoke(&config, &target(&db)).await;
             if db.json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{}", report.to_human());
+            }
+            exit(report.succeeded())
+        }
+        Command::Verify(args) => {
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => return fail(e),
+            };
+            let report = crate::verify::verify(&config, &target(&args.db)).await;
+            if let Some(path) = &args.junit
+                && let Err(e) = std::fs::write(path, report.to_junit())
+            {
+                return fail(format!("cannot write {}: {e}", path.display()));
+            }
+            if args.db.json {
                 println!("{}", report.to_json());
             } else {
                 print!("{}", report.to_human());

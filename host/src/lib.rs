@@ -20,3 +20,4 @@ pub mod sandbox;
 pub mod schema;
 pub mod smoke;
 pub mod store;
+pub mod verify;

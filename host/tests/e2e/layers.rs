@@ -412,3 +412,66 @@ fn test_user_passwords_verify_as_bcrypt() {
     );
     assert_eq!(plan, "premium");
 }
+
+#[test]
+fn verify_checks_every_plugin_and_dry_runs_them() {
+    let project = Project::repo();
+    let junit = project.path().join("verify.xml");
+    let junit_arg = junit.display().to_string();
+    let report = project
+        .seedhost(&["verify", "--json", "--junit", &junit_arg])
+        .ok_json();
+    let checks = report["checks"].as_array().unwrap();
+    for plugin in ["catalog", "curriculum", "test-users"] {
+        for check in ["load", "grant", "dry-run"] {
+            let found = checks
+                .iter()
+                .find(|c| c["plugin"] == plugin && c["check"] == check);
+            assert_eq!(
+                found.map(|c| c["passed"].clone()),
+                Some(true.into()),
+                "{plugin} {check}: {report}"
+            );
+        }
+    }
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("tests=\"9\" failures=\"0\""), "{xml}");
+    // A dry run writes nothing.
+    assert_eq!(project.sqlite().count("_seedhost_migrations"), 0);
+
+    // A grant narrower than what the plugin writes fails both checks.
+    let config = std::fs::read_to_string(project.path().join("seedhost.toml")).unwrap();
+    std::fs::write(
+        project.path().join("seedhost.toml"),
+        config.replace("    \"catalog_journey_ratings\",\n", ""),
+    )
+    .unwrap();
+    let run = project.seedhost(&["verify", "--json", "--junit", &junit_arg]);
+    run.failed();
+    let report = run.json();
+    let failed: Vec<String> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .map(|c| {
+            let text = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
+            format!("{} {}: {}", text("plugin"), text("check"), text("detail"))
+        })
+        .collect();
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.starts_with("catalog grant") && f.contains("catalog_journey_ratings")),
+        "{failed:?}"
+    );
+    assert!(
+        failed.iter().any(|f| f.starts_with("catalog dry-run")),
+        "{failed:?}"
+    );
+    assert!(
+        std::fs::read_to_string(&junit)
+            .unwrap()
+            .contains("<failure")
+    );
+}

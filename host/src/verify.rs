@@ -1,0 +1,337 @@
+//! `seedhost verify`, for CI: every configured plugin is loaded and checked
+//! against the contract and its grant, then every plugin granted the profile is
+//! run in a dry run. Nothing is written; the exit status and a JSON or JUnit
+//! report say what failed.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::config::{Config, PluginConfig};
+use crate::grant::TableName;
+use crate::report::{PluginStatus, RunReport};
+use crate::runner::{self, RunOptions, Target};
+use crate::sandbox::Sandbox;
+
+/// One check of one plugin.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub plugin: String,
+    /// `load`, `grant` or `dry-run`.
+    pub check: String,
+    pub passed: bool,
+    /// Why it failed, or what it found.
+    pub detail: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// Everything `verify` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub env: String,
+    pub checks: Vec<Check>,
+    /// The dry run's own report.
+    pub dry_run: RunReport,
+}
+
+impl VerifyReport {
+    /// Every check passed.
+    pub fn succeeded(&self) -> bool {
+        self.checks.iter().all(|c| c.passed) && self.dry_run.succeeded()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports serialize")
+    }
+
+    pub fn to_human(&self) -> String {
+        let mut out = String::new();
+        for c in &self.checks {
+            let mark = if c.passed { "ok  " } else { "FAIL" };
+            let _ = write!(out, "{mark} {:<16} {:<8}", c.plugin, c.check);
+            if let Some(detail) = &c.detail {
+                let _ = write!(out, " {detail}");
+            }
+            out.push('\n');
+        }
+        let failed = self.checks.iter().filter(|c| !c.passed).count();
+        let _ = writeln!(out, "\n{} checks, {failed} failed", self.checks.len());
+        out
+    }
+
+    /// JUnit XML: a test suite per plugin, a test case per check.
+    pub fn to_junit(&self) -> String {
+        let mut plugins: Vec<&str> = Vec::new();
+        for c in &self.checks {
+            if !plugins.contains(&c.plugin.as_str()) {
+                plugins.push(&c.plugin);
+            }
+        }
+        let failures = self.checks.iter().filter(|c| !c.passed).count();
+        let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        let _ = writeln!(
+            xml,
+            "<testsuites name=\"seedhost verify ({})\" tests=\"{}\" failures=\"{failures}\">",
+            escape(&self.env),
+            self.checks.len()
+        );
+        for plugin in plugins {
+            let checks: Vec<&Check> = self.checks.iter().filter(|c| c.plugin == plugin).collect();
+            let failed = checks.iter().filter(|c| !c.passed).count();
+            let _ = writeln!(
+                xml,
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failed}\">",
+                escape(plugin),
+                checks.len()
+            );
+            for c in checks {
+                let _ = write!(
+                    xml,
+                    "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\"",
+                    escape(plugin),
+                    escape(&c.check),
+                    c.duration_ms as f64 / 1000.0
+                );
+                match (&c.passed, &c.detail) {
+                    (false, detail) => {
+                        let message = escape(detail.as_deref().unwrap_or("failed"));
+                        let _ = writeln!(
+                            xml,
+                            ">\n      <failure message=\"{message}\">{message}</failure>\n    </testcase>"
+                        );
+                    }
+                    (true, _) => xml.push_str("/>\n"),
+                }
+            }
+            xml.push_str("  </testsuite>\n");
+        }
+        xml.push_str("</testsuites>\n");
+        xml
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// Verifies every configured plugin, then dry-runs those granted `target.env`.
+pub async fn verify(config: &Config, target: &Target) -> VerifyReport {
+    let mut checks = Vec::new();
+    let cache = runner::cache_dir(config, &target.process_env);
+    match Sandbox::new(Some(cache)) {
+        Ok(sandbox) => {
+            for plugin in config.plugins.values() {
+                static_checks(&sandbox, plugin, &mut checks);
+            }
+        }
+        Err(e) => checks.push(Check {
+            plugin: "seedhost".into(),
+            check: "sandbox".into(),
+            passed: false,
+            detail: Some(e.to_string()),
+            duration_ms: 0,
+        }),
+    }
+    let options = RunOptions {
+        all: true,
+        dry_run: true,
+        ..RunOptions::default()
+    };
+    let dry_run = runner::run(config, target, &options).await;
+    for p in &dry_run.plugins {
+        checks.push(Check {
+            plugin: p.name.clone(),
+            check: "dry-run".into(),
+            passed: p.status == PluginStatus::Ok,
+            detail: match &p.error {
+                Some(e) => Some(e.clone()),
+                None => {
+                    let rows: u64 = p
+                        .tables
+                        .iter()
+                        .map(|(_, c)| c.inserted + c.updated + c.unchanged)
+                        .sum();
+                    Some(format!(
+                        "{rows} rows in {} tables (rolled back)",
+                        p.tables.len()
+                    ))
+                }
+            },
+            duration_ms: p.duration_ms,
+        });
+    }
+    if let Some(error) = &dry_run.error {
+        checks.push(Check {
+            plugin: "seedhost".into(),
+            check: "dry-run".into(),
+            passed: false,
+            detail: Some(error.clone()),
+            duration_ms: 0,
+        });
+    }
+    VerifyReport {
+        env: target.env.clone(),
+        checks,
+        dry_run,
+    }
+}
+
+/// Loads the component (contract version included) and compares its
+/// metadata, when it exports one, with its grant.
+fn static_checks(sandbox: &Sandbox, plugin: &PluginConfig, checks: &mut Vec<Check>) {
+    let started = Instant::now();
+    let loaded = tokio::task::block_in_place(|| sandbox.load(&plugin.name, &plugin.wasm));
+    let check = |check: &str, result: Result<Option<String>, String>, started: Instant| Check {
+        plugin: plugin.name.clone(),
+        check: check.into(),
+        passed: result.is_ok(),
+        detail: result.unwrap_or_else(Some),
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    let loaded = match loaded {
+        Ok(loaded) => {
+            let how = if loaded.cached { "cached" } else { "compiled" };
+            checks.push(check(
+                "load",
+                Ok(Some(format!(
+                    "{how}, contract {}",
+                    crate::contract::VERSION
+                ))),
+                started,
+            ));
+            loaded
+        }
+        Err(e) => {
+            checks.push(check("load", Err(e.to_string()), started));
+            return;
+        }
+    };
+    let started = Instant::now();
+    let result = match sandbox.metadata(&plugin.name, &loaded) {
+        Err(e) => Err(e.to_string()),
+        Ok(None) => Ok(Some(
+            "exports no metadata; the grant alone applies".to_owned(),
+        )),
+        Ok(Some(meta)) => compare(plugin, &meta.tables, &meta.profiles).map(|()| {
+            Some(format!(
+                "{} {}: tables and profiles within the grant",
+                meta.name, meta.version
+            ))
+        }),
+    };
+    checks.push(check("grant", result, started));
+}
+
+/// The plugin's own account of what it writes and where it runs, against the
+/// operator's grant: a table it writes that the grant lacks would fail every
+/// run; a profile granted that it does not support would fail there.
+fn compare(plugin: &PluginConfig, tables: &[String], profiles: &[String]) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for table in tables {
+        match TableName::parse(table) {
+            // The default schema is unknown without a database: compare as written.
+            Ok(name)
+                if plugin.grant.allows_table(&name, "public")
+                    || plugin.grant.allows_table(&name, "main") => {}
+            Ok(_) => problems.push(format!("writes {table}, which its grant does not list")),
+            Err(e) => problems.push(e),
+        }
+    }
+    if !profiles.is_empty() {
+        for granted in plugin.grant.profiles() {
+            if !profiles.contains(granted) {
+                problems.push(format!(
+                    "is granted profile {granted} but supports only {}",
+                    profiles.join(", ")
+                ));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn plugin() -> PluginConfig {
+        let config = Config::parse(
+            "[plugins.p]\nwasm = 'p.wasm'\ntables = ['a', 'auth.users']\nprofiles = ['local', 'staging']\n",
+            Path::new("seedhost.toml"),
+            Path::new("/"),
+        )
+        .unwrap();
+        config.plugins["p"].clone()
+    }
+
+    fn strings(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn metadata_within_the_grant_passes() {
+        assert!(compare(&plugin(), &strings(&["a", "auth.users"]), &[]).is_ok());
+        assert!(
+            compare(
+                &plugin(),
+                &strings(&["public.a"]),
+                &strings(&["local", "staging", "production"])
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn tables_and_profiles_outside_the_grant_fail() {
+        let err = compare(&plugin(), &strings(&["a", "b"]), &strings(&["local"])).unwrap_err();
+        assert!(
+            err.contains("writes b, which its grant does not list"),
+            "{err}"
+        );
+        assert!(
+            err.contains("granted profile staging but supports only local"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn junit_escapes_and_counts() {
+        let report = VerifyReport {
+            env: "local".into(),
+            checks: vec![
+                Check {
+                    plugin: "p".into(),
+                    check: "load".into(),
+                    passed: true,
+                    detail: None,
+                    duration_ms: 5,
+                },
+                Check {
+                    plugin: "p".into(),
+                    check: "dry-run".into(),
+                    passed: false,
+                    detail: Some("table \"x\" <bad> & worse".into()),
+                    duration_ms: 1,
+                },
+            ],
+            dry_run: RunReport::new("local", true),
+        };
+        let xml = report.to_junit();
+        assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
+        assert!(
+            xml.contains("table &quot;x&quot; &lt;bad&gt; &amp; worse"),
+            "{xml}"
+        );
+        assert!(!report.succeeded());
+    }
+}
