@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail, ensure};
 use clap::{Parser, ValueEnum};
-use sqlx::{Connection, Executor, Row as _};
+use sqlx::{Connection, Executor};
 
 #[derive(Debug, Parser)]
 #[command(about = "Benchmarks seedhost against psql, COPY and sqlite3 on one database, in one run")]
@@ -815,21 +815,7 @@ async fn check(conn: &mut sqlx::PgConnection, expected: &Digest, path: &str) -> 
     )
     .fetch_all(&mut *conn)
     .await?;
-    digest_matches(
-        rows.iter().map(|r| {
-            row_hash(
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                r.get(3),
-                r.get(4),
-                r.get(5),
-                r.get(6),
-            )
-        }),
-        expected,
-        path,
-    )
+    digest_matches(&rows, expected, path)
 }
 
 async fn check_sqlite(url: &str, expected: &Digest, path: &str) -> Result<()> {
@@ -840,29 +826,31 @@ async fn check_sqlite(url: &str, expected: &Digest, path: &str) -> Result<()> {
     )
     .fetch_all(&mut conn)
     .await?;
-    digest_matches(
-        rows.iter().map(|r| {
-            row_hash(
-                r.get(0),
-                r.get(1),
-                r.get(2),
-                r.get(3),
-                r.get(4),
-                r.get(5),
-                r.get(6),
-            )
-        }),
-        expected,
-        path,
-    )
+    digest_matches(&rows, expected, path)
 }
 
-fn digest_matches(hashes: impl Iterator<Item = u64>, expected: &Digest, path: &str) -> Result<()> {
-    let (mut n, mut x) = (0, 0);
-    for h in hashes {
-        n += 1;
-        x ^= h;
+/// Rows of (id, user, journey, status, progress, epoch, score) against the
+/// generator's digest.
+fn digest_matches<R>(rows: &[R], expected: &Digest, path: &str) -> Result<()>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut x = 0;
+    for r in rows {
+        x ^= row_hash(
+            r.try_get(0)?,
+            r.try_get(1)?,
+            r.try_get(2)?,
+            r.try_get(3)?,
+            r.try_get(4)?,
+            r.try_get(5)?,
+            r.try_get(6)?,
+        );
     }
+    let n = rows.len() as u64;
     if Digest(n, x) != *expected {
         bail!(
             "{path}: the table holds {n} rows that differ from the generator's {}",

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::config::Config;
-use crate::report::RunReport;
+use crate::report::{Report, RunReport};
 use crate::runner::{self, ResetGuard, RunOptions, Target};
 use std::io::IsTerminal;
 
@@ -232,7 +232,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => runner::run(&config, &target(&args.db), &options).await,
                 Err(e) => failed(&args.db, args.dry_run, e),
             };
-            finish_run(&report, args.db.json)
+            finish(&report, args.db.json)
         }
         Command::Migrate(args) => {
             let options = RunOptions {
@@ -243,7 +243,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => runner::run(&config, &target(&args.db), &options).await,
                 Err(e) => failed(&args.db, args.dry_run, e),
             };
-            finish_run(&report, args.db.json)
+            finish(&report, args.db.json)
         }
         Command::New { description } => {
             let config = match config {
@@ -261,7 +261,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
         Command::Reset(args) => {
             let config = match config {
                 Ok(config) => config,
-                Err(e) => return finish_run(&failed(&args.db, false, e), args.db.json),
+                Err(e) => return finish(&failed(&args.db, false, e), args.db.json),
             };
             let target = target(&args.db);
             let mut guard = ResetGuard {
@@ -284,7 +284,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 ..RunOptions::default()
             };
             let report = runner::run(&config, &target, &options).await;
-            finish_run(&report, args.db.json)
+            finish(&report, args.db.json)
         }
         Command::Setup(args) => {
             let db = DbArgs {
@@ -298,7 +298,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                      `seedhost reset --env {0} --force` and `seedhost run --all --env {0}` deliberately",
                     db.env
                 );
-                return finish_run(&failed(&db, false, e), db.json);
+                return finish(&failed(&db, false, e), db.json);
             }
             let report = match config {
                 Ok(config) => {
@@ -311,7 +311,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 }
                 Err(e) => failed(&db, false, e),
             };
-            finish_run(&report, db.json)
+            finish(&report, db.json)
         }
         Command::Smoke(db) => {
             let config = match config {
@@ -319,12 +319,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Err(e) => return fail(e),
             };
             let report = runner::smoke(&config, &target(&db)).await;
-            if db.json {
-                println!("{}", report.to_json());
-            } else {
-                print!("{}", report.to_human());
-            }
-            exit(report.succeeded())
+            finish(&report, db.json)
         }
         Command::Verify(args) => {
             let config = match config {
@@ -337,12 +332,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             {
                 return fail(format!("cannot write {}: {e}", path.display()));
             }
-            if args.db.json {
-                println!("{}", report.to_json());
-            } else {
-                print!("{}", report.to_human());
-            }
-            exit(report.succeeded())
+            finish(&report, args.db.json)
         }
         Command::Status(db) => {
             let config = match config {
@@ -350,12 +340,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Err(e) => return fail(e),
             };
             let report = runner::status(&config, &target(&db)).await;
-            if db.json {
-                println!("{}", report.to_json());
-            } else {
-                print!("{}", report.to_human());
-            }
-            exit(report.succeeded())
+            finish(&report, db.json)
         }
     }
 }
@@ -381,17 +366,14 @@ fn failed(db: &DbArgs, dry_run: bool, error: impl std::fmt::Display) -> RunRepor
     report
 }
 
-fn finish_run(report: &RunReport, json: bool) -> ExitCode {
+/// Prints a report, and exits 0 only if it succeeded.
+fn finish(report: &impl Report, json: bool) -> ExitCode {
     if json {
         println!("{}", report.to_json());
     } else {
         print!("{}", report.to_human());
     }
-    exit(report.succeeded())
-}
-
-fn exit(success: bool) -> ExitCode {
-    if success {
+    if report.succeeded() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -14,6 +14,26 @@ fn new_table<const N: usize>(header: [&str; N]) -> Table {
     table
 }
 
+/// What every command's report offers the command line: a verdict for the
+/// exit status, and a rendering for people or for machines.
+pub trait Report: Serialize {
+    /// Whether the command succeeded (exit status 0).
+    fn succeeded(&self) -> bool;
+
+    /// Tables and lines for a terminal.
+    fn to_human(&self) -> String;
+
+    /// The one JSON object `--json` prints.
+    fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("reports serialize")
+    }
+}
+
+/// The first line of every report: profile and (redacted) database.
+fn header(env: &str, database: Option<&str>) -> String {
+    format!("env {env} · {}\n", database.unwrap_or("(not resolved)"))
+}
+
 /// Per-table counts of one plugin run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TableCounts {
@@ -101,27 +121,20 @@ impl RunReport {
             skipped: Vec::new(),
         }
     }
+}
 
-    /// Whether everything succeeded (the exit status is 0 only then).
-    pub fn succeeded(&self) -> bool {
+impl Report for RunReport {
+    /// Everything succeeded (the exit status is 0 only then).
+    fn succeeded(&self) -> bool {
         self.error.is_none() && self.plugins.iter().all(|p| p.status == PluginStatus::Ok)
     }
 
-    /// The one JSON object `--json` prints.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("reports serialize")
-    }
-
-    /// The human rendering: what was applied and a table per plugin.
-    pub fn to_human(&self) -> String {
-        let mut out = String::new();
-        let database = self.database.as_deref().unwrap_or("(not resolved)");
-        let _ = writeln!(
-            out,
-            "env {} · {database}{}",
-            self.env,
-            if self.dry_run { " · dry run" } else { "" }
-        );
+    /// What was applied and a table per plugin.
+    fn to_human(&self) -> String {
+        let mut out = header(&self.env, self.database.as_deref());
+        if self.dry_run {
+            out.insert_str(out.len() - 1, " · dry run");
+        }
         if let Some(dropped) = &self.reset {
             let _ = writeln!(out, "reset: dropped {} objects", dropped.len());
         }
@@ -193,24 +206,14 @@ pub struct SmokeReport {
     pub error: Option<String>,
 }
 
-impl SmokeReport {
+impl Report for SmokeReport {
     /// Every check passed (and there was at least one).
-    pub fn succeeded(&self) -> bool {
+    fn succeeded(&self) -> bool {
         self.error.is_none() && !self.checks.is_empty() && self.checks.iter().all(|c| c.passed)
     }
 
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("reports serialize")
-    }
-
-    pub fn to_human(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "env {} · {}",
-            self.env,
-            self.database.as_deref().unwrap_or("(not resolved)")
-        );
+    fn to_human(&self) -> String {
+        let mut out = header(&self.env, self.database.as_deref());
         if !self.checks.is_empty() {
             let mut table = new_table(["check", "file", "result"]);
             for c in &self.checks {
@@ -258,9 +261,9 @@ pub struct StatusReport {
     pub error: Option<String>,
 }
 
-impl StatusReport {
-    /// Whether the status is clean: no error, nothing changed or missing.
-    pub fn succeeded(&self) -> bool {
+impl Report for StatusReport {
+    /// The status is clean: no error, nothing changed or missing.
+    fn succeeded(&self) -> bool {
         self.error.is_none()
             && self
                 .migrations
@@ -268,18 +271,8 @@ impl StatusReport {
                 .all(|m| matches!(m.state, migrate::State::Applied | migrate::State::Pending))
     }
 
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("reports serialize")
-    }
-
-    pub fn to_human(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "env {} · {}",
-            self.env,
-            self.database.as_deref().unwrap_or("(not resolved)")
-        );
+    fn to_human(&self) -> String {
+        let mut out = header(&self.env, self.database.as_deref());
         let mut table = new_table(["version", "migration", "state"]);
         for m in &self.migrations {
             let state = match m.state {

@@ -202,25 +202,7 @@ pub async fn run(
             let rows = sqlx::raw_sql(AssertSqlSafe(check.sql.clone()))
                 .fetch_all(&mut *tx)
                 .await;
-            let rows = rows.map(|rows| {
-                rows.iter()
-                    .map(|row| {
-                        (0..row.len())
-                            .map(|i| {
-                                let name = row.column(i).name().to_owned();
-                                let value = row.try_get_raw(i).ok();
-                                let actual = match value {
-                                    Some(v) if !v.is_null() => v
-                                        .as_str()
-                                        .map_or(Actual::Null, |s| Actual::Text(s.to_owned())),
-                                    _ => Actual::Null,
-                                };
-                                (name, actual)
-                            })
-                            .collect()
-                    })
-                    .collect()
-            });
+            let rows = rows.map(|rows| cells(&rows, postgres_value));
             results.push(judge(check, profile, rows));
         }
         tx.rollback().await?;
@@ -230,38 +212,50 @@ pub async fn run(
             let rows = sqlx::query(AssertSqlSafe(check.sql.clone()))
                 .fetch_all(&mut *tx)
                 .await;
-            let rows = rows.map(|rows| {
-                rows.iter()
-                    .map(|row| {
-                        (0..row.len())
-                            .map(|i| {
-                                let name = row.column(i).name().to_owned();
-                                let kind = row
-                                    .try_get_raw(i)
-                                    .map(|v| (v.is_null(), v.type_info().name().to_owned()));
-                                let actual = match kind {
-                                    Ok((true, _)) | Err(_) => Actual::Null,
-                                    Ok((false, t)) if t == "INTEGER" => {
-                                        row.try_get::<i64, _>(i).map_or(Actual::Null, Actual::Int)
-                                    }
-                                    Ok((false, t)) if t == "REAL" => {
-                                        row.try_get::<f64, _>(i).map_or(Actual::Null, Actual::Float)
-                                    }
-                                    Ok(_) => row
-                                        .try_get::<String, _>(i)
-                                        .map_or(Actual::Null, Actual::Text),
-                                };
-                                (name, actual)
-                            })
-                            .collect()
-                    })
-                    .collect()
-            });
+            let rows = rows.map(|rows| cells(&rows, sqlite_value));
             results.push(judge(check, profile, rows));
         }
         tx.rollback().await?;
     }
     Ok(results)
+}
+
+/// Every row as (column name, value) pairs, reading values with `value`.
+fn cells<R: Row>(rows: &[R], value: fn(&R, usize) -> Actual) -> Vec<Vec<(String, Actual)>>
+where
+    usize: sqlx::ColumnIndex<R>,
+{
+    rows.iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| (row.column(i).name().to_owned(), value(row, i)))
+                .collect()
+        })
+        .collect()
+}
+
+fn postgres_value(row: &sqlx::postgres::PgRow, i: usize) -> Actual {
+    match row.try_get_raw(i) {
+        Ok(v) if !v.is_null() => v
+            .as_str()
+            .map_or(Actual::Null, |s| Actual::Text(s.to_owned())),
+        _ => Actual::Null,
+    }
+}
+
+/// SQLite values carry their own storage class.
+fn sqlite_value(row: &sqlx::sqlite::SqliteRow, i: usize) -> Actual {
+    let class = row
+        .try_get_raw(i)
+        .map(|v| (!v.is_null()).then(|| v.type_info().name().to_owned()));
+    match class {
+        Ok(Some(t)) if t == "INTEGER" => row.try_get::<i64, _>(i).map_or(Actual::Null, Actual::Int),
+        Ok(Some(t)) if t == "REAL" => row.try_get::<f64, _>(i).map_or(Actual::Null, Actual::Float),
+        Ok(Some(_)) => row
+            .try_get::<String, _>(i)
+            .map_or(Actual::Null, Actual::Text),
+        Ok(None) | Err(_) => Actual::Null,
+    }
 }
 
 fn judge(

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::config::{Config, PluginConfig};
 use crate::grant::TableName;
-use crate::report::{PluginStatus, RunReport};
+use crate::report::{PluginStatus, Report, RunReport};
 use crate::runner::{self, RunOptions, Target};
 use crate::sandbox::Sandbox;
 
@@ -35,17 +35,13 @@ pub struct VerifyReport {
     pub dry_run: RunReport,
 }
 
-impl VerifyReport {
+impl Report for VerifyReport {
     /// Every check passed.
-    pub fn succeeded(&self) -> bool {
+    fn succeeded(&self) -> bool {
         self.checks.iter().all(|c| c.passed) && self.dry_run.succeeded()
     }
 
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("reports serialize")
-    }
-
-    pub fn to_human(&self) -> String {
+    fn to_human(&self) -> String {
         let mut out = String::new();
         for c in &self.checks {
             let mark = if c.passed { "ok  " } else { "FAIL" };
@@ -59,7 +55,9 @@ impl VerifyReport {
         let _ = writeln!(out, "\n{} checks, {failed} failed", self.checks.len());
         out
     }
+}
 
+impl VerifyReport {
     /// JUnit XML: a test suite per plugin, a test case per check.
     pub fn to_junit(&self) -> String {
         let mut plugins: Vec<&str> = Vec::new();
