@@ -195,7 +195,7 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::progress::LogWriter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()
@@ -227,6 +227,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 dry_run: args.dry_run,
                 params: args.params,
                 reset: None,
+                progress: !cli.quiet && !args.db.json && std::io::stderr().is_terminal(),
             };
             let report = match config {
                 Ok(config) => runner::run(&config, &target(&args.db), &options).await,

@@ -14,6 +14,7 @@ pub mod db;
 pub mod grant;
 pub mod migrate;
 pub mod profile;
+pub mod progress;
 pub mod report;
 pub mod runner;
 pub mod sandbox;

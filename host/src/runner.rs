@@ -63,6 +63,8 @@ pub struct RunOptions {
     pub params: Vec<(String, String)>,
     /// Clear the database before migrating (`reset`, `setup`).
     pub reset: Option<ResetGuard>,
+    /// Show a spinner per plugin with the rows written so far (on a terminal).
+    pub progress: bool,
 }
 
 /// What makes a reset of a profile other than `local` deliberate: `--force`
@@ -345,7 +347,13 @@ async fn run_plugin(
     report: &mut RunReport,
 ) -> (Result<(), ()>, Tx) {
     let started = Instant::now();
-    let session = Session::new(tx, plugin.grant.clone(), &db.default_schema);
+    let mut session = Session::new(tx, plugin.grant.clone(), &db.default_schema);
+    let progress = options
+        .progress
+        .then(|| crate::progress::spinner(&plugin.name));
+    if let Some(bar) = &progress {
+        session.report_progress(bar.clone());
+    }
     let mut params = plugin.params.clone();
     params.extend(options.params.iter().cloned());
     let input = RunInput {
@@ -365,6 +373,9 @@ async fn run_plugin(
         .await
         .expect("the sandbox thread does not panic");
     let outcome = output.session.finish().await;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     tracing::debug!(plugin = %plugin.name, guest_time = ?output.guest_time, "plugin finished");
     // A store error is the cause whatever the plugin made of it: it may have
     // ignored it, returned its own error, or returned before the store had

@@ -99,6 +99,7 @@ pub struct Session {
     /// Per writer, what its finished batches did.
     writers: Vec<Counts>,
     failure: Option<String>,
+    progress: Option<indicatif::ProgressBar>,
 }
 
 impl Session {
@@ -114,7 +115,13 @@ impl Session {
             tables: Vec::new(),
             writers: Vec::new(),
             failure: None,
+            progress: None,
         }
+    }
+
+    /// Counts every settled batch's rows on `bar`.
+    pub fn report_progress(&mut self, bar: indicatif::ProgressBar) {
+        self.progress = Some(bar);
     }
 
     /// Ends the session, waiting for the batch in flight; its error, if any,
@@ -147,6 +154,9 @@ impl Session {
             ))
         })?;
         add(&mut self.writers[f.writer], counts);
+        if let Some(bar) = &self.progress {
+            bar.inc(f.rows as u64);
+        }
         if let Some((_, total)) = self.tables.iter_mut().find(|(t, _)| *t == f.plan.table) {
             add(total, counts);
         }
