@@ -73,7 +73,7 @@ pub enum Command {
         reset the local database, apply the migrations, then run every plugin granted \
         `local` in dependency order (test users, then the catalog). Local only."
     )]
-    Setup(SetupArgs),
+    Setup(DbArgs),
     /// Run the read-only smoke checks of smoke/*.toml; fails on any mismatch
     Smoke(DbArgs),
     /// For CI: load and check every plugin against the contract and its grant, then dry-run them
@@ -108,21 +108,6 @@ pub struct ResetArgs {
 
     #[command(flatten)]
     pub db: DbArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct SetupArgs {
-    /// The profile; setup refuses any but `local`
-    #[arg(short, long, default_value = "local", value_name = "NAME")]
-    pub env: String,
-
-    /// Database URL for the local profile (default: DATABASE_URL, SUPABASE_DB_URL, or .seedhost/local.db)
-    #[arg(long, value_name = "URL")]
-    pub database_url: Option<String>,
-
-    /// Print one JSON object on stdout instead of tables
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Which database to use.
@@ -287,12 +272,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             let report = runner::run(&config, &target, &options).await;
             finish(&report, args.db.json)
         }
-        Command::Setup(args) => {
-            let db = DbArgs {
-                env: args.env,
-                database_url: args.database_url,
-                json: args.json,
-            };
+        Command::Setup(db) => {
             if db.env != crate::profile::LOCAL {
                 let e = format!(
                     "setup resets the database and is for the local profile only; for `{0}` run \
