@@ -485,15 +485,20 @@ impl HostState {
     }
 
     /// Runs a database call for the guest, off the guest's CPU clock.
+    /// Writers live in the resource table, so calls on one get it too.
     fn host_call<T>(
         &mut self,
-        f: impl FnOnce(&mut Session, &tokio::runtime::Handle) -> Result<T, StoreError>,
+        f: impl FnOnce(
+            &mut Session,
+            &tokio::runtime::Handle,
+            &mut ResourceTable,
+        ) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let (Some(session), Some(runtime)) = (self.session.as_mut(), self.runtime.as_ref()) else {
             return Err(no_database());
         };
         let started = Instant::now();
-        let out = f(session, runtime);
+        let out = f(session, runtime, &mut self.table);
         self.host_time += started.elapsed();
         out
     }
@@ -542,7 +547,7 @@ impl contract::seedhost::plugin::types::Host for HostState {}
 
 impl contract::seedhost::plugin::store::Host for HostState {
     fn upsert(&mut self, target: Target, values: Vec<Value>) -> Result<Counts, StoreError> {
-        self.host_call(|session, rt| {
+        self.host_call(|session, rt, _| {
             rt.block_on(async {
                 let mut writer = session.open(target).await?;
                 session.write(&mut writer, values).await?;
@@ -554,7 +559,7 @@ impl contract::seedhost::plugin::store::Host for HostState {
 
 impl contract::seedhost::plugin::store::HostWriter for HostState {
     fn open(&mut self, target: Target) -> Result<Resource<WriterHandle>, StoreError> {
-        let writer = self.host_call(|session, rt| rt.block_on(session.open(target)))?;
+        let writer = self.host_call(|session, rt, _| rt.block_on(session.open(target)))?;
         self.table
             .push(writer)
             .map_err(|e| StoreError::Usage(format!("too many open writers: {e}")))
@@ -565,25 +570,17 @@ impl contract::seedhost::plugin::store::HostWriter for HostState {
         writer: Resource<WriterHandle>,
         values: Vec<Value>,
     ) -> Result<(), StoreError> {
-        let (Some(session), Some(runtime)) = (self.session.as_mut(), self.runtime.as_ref()) else {
-            return Err(no_database());
-        };
-        let started = Instant::now();
-        let handle = self.table.get_mut(&writer).map_err(unknown_writer)?;
-        let out = runtime.block_on(session.write(handle, values));
-        self.host_time += started.elapsed();
-        out
+        self.host_call(|session, rt, table| {
+            let handle = table.get_mut(&writer).map_err(unknown_writer)?;
+            rt.block_on(session.write(handle, values))
+        })
     }
 
     fn finish(&mut self, writer: Resource<WriterHandle>) -> Result<Counts, StoreError> {
-        let (Some(session), Some(runtime)) = (self.session.as_mut(), self.runtime.as_ref()) else {
-            return Err(no_database());
-        };
-        let started = Instant::now();
-        let handle = self.table.get_mut(&writer).map_err(unknown_writer)?;
-        let out = runtime.block_on(session.finish_writer(handle));
-        self.host_time += started.elapsed();
-        out
+        self.host_call(|session, rt, table| {
+            let handle = table.get_mut(&writer).map_err(unknown_writer)?;
+            rt.block_on(session.finish_writer(handle))
+        })
     }
 
     fn drop(&mut self, writer: Resource<WriterHandle>) -> wasmtime::Result<()> {

@@ -168,6 +168,16 @@ impl Session {
         self.failure.as_deref()
     }
 
+    /// After a store error nothing more is written: the run will roll back.
+    fn refuse_after_failure(&self) -> Result<(), StoreError> {
+        match &self.failure {
+            Some(first) => Err(StoreError::Usage(format!(
+                "the store already failed and the run will roll back: {first}"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Remembers the first error: it fails the run.
     fn fail<T>(&mut self, error: StoreError) -> Result<T, StoreError> {
         if self.failure.is_none() {
@@ -178,11 +188,7 @@ impl Session {
 
     /// Checks a write against the grant and the live schema and plans it.
     pub async fn open(&mut self, target: Target) -> Result<WriterHandle, StoreError> {
-        if let Some(first) = &self.failure {
-            return Err(StoreError::Usage(format!(
-                "the store already failed and the run will roll back: {first}"
-            )));
-        }
+        self.refuse_after_failure()?;
         match self.plan(target).await {
             Ok(plan) => {
                 let plan = Arc::new(plan);
@@ -362,11 +368,7 @@ impl Session {
         writer: &mut WriterHandle,
         values: Vec<Value>,
     ) -> Result<(), StoreError> {
-        if let Some(first) = &self.failure {
-            return Err(StoreError::Usage(format!(
-                "the store already failed and the run will roll back: {first}"
-            )));
-        }
+        self.refuse_after_failure()?;
         let plan = writer.plan.clone();
         if writer.finished {
             return Err(StoreError::Usage(format!(

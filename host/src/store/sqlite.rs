@@ -198,11 +198,7 @@ pub async fn upsert(
     data: Vec<ColumnData>,
     rows: usize,
 ) -> Result<Counts, sqlx::Error> {
-    let mut counts = Counts {
-        inserted: 0,
-        updated: 0,
-        unchanged: 0,
-    };
+    let mut counts = super::zero();
     let chunk = statements.rows_per_statement();
     let mut start = 0;
     while start < rows {
