@@ -17,8 +17,7 @@
 //!
 //!     cargo run --release -p seedhost-bench -- --rows 100000
 
-#[path = "../../plugins/bulk/src/rows.rs"]
-mod rows;
+use bulk_rows as rows;
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};

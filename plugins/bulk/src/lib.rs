@@ -6,7 +6,7 @@
 //! 25000: on the benchmark, 1M rows took 16.7 s in 10k batches, 14.4 s in 25k,
 //! 15.3 s in 50k at twice the memory), `table` (default `bench_enrollments`).
 
-mod rows;
+use bulk_rows as rows;
 
 use seedhost_sdk::{Context, Datetime, Json, Plugin, Result, Uuid, export_plugin, info, row};
 

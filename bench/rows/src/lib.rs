@@ -1,6 +1,7 @@
 //! The synthetic enrollment rows: a pure function of (seed, index), so the
 //! plugin and the benchmark's reference files (CSV, SQL) hold the same data.
-//! No dependencies: the benchmark includes this file as it is.
+//! No dependencies, so it builds for the plugin (wasm32-wasip2) and the
+//! benchmark (native) alike.
 
 /// Users and journeys the rows point at (the benchmark migration creates them):
 /// (user, journey) is unique for up to USERS × JOURNEYS = 10,000,000 rows.
