@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::config::Config;
+use crate::plan::{self, Destination, ResetGuard, RunOptions};
 use crate::report::{Report, RunReport};
-use crate::runner::{self, ResetGuard, RunOptions, Target};
+use crate::{inspect, runner};
 use std::io::IsTerminal;
 
 /// Hydrates databases: applies SQL migrations, then runs seed plugins packaged
@@ -35,11 +36,11 @@ pub struct Cli {
     pub quiet: bool,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Apply pending migrations, then run seed plugins, each in its own transaction
     #[command(long_about = "Apply pending migrations, then run seed plugins.\n\n\
             Each plugin runs in its own transaction: it commits only if the plugin succeeds; \
@@ -87,7 +88,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// Also write the results as JUnit XML to FILE
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -97,7 +98,7 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ResetArgs {
+pub(crate) struct ResetArgs {
     /// Allow resetting a profile other than `local`
     #[arg(long)]
     pub force: bool,
@@ -112,7 +113,7 @@ pub struct ResetArgs {
 
 /// Which database to use.
 #[derive(Debug, Clone, Args)]
-pub struct DbArgs {
+pub(crate) struct DbArgs {
     /// Environment profile: reads .env.NAME from the project root; only `local` has a
     /// default database (the embedded SQLite file .seedhost/local.db)
     #[arg(short, long, default_value = "local", value_name = "NAME")]
@@ -129,7 +130,7 @@ pub struct DbArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Plugins to run, in this order (as named in seedhost.toml)
     #[arg(value_name = "PLUGIN", required_unless_present = "all")]
     pub plugins: Vec<String>,
@@ -151,7 +152,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct MigrateArgs {
+pub(crate) struct MigrateArgs {
     /// Apply inside a transaction that is rolled back, and report what would be applied
     #[arg(long)]
     pub dry_run: bool,
@@ -199,7 +200,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             })
             .and_then(|dir| Config::discover(&dir)),
     };
-    let target = |db: &DbArgs| Target {
+    let destination = |db: &DbArgs| Destination {
         env: db.env.clone(),
         database_url: db.database_url.clone(),
         process_env: process_env.clone(),
@@ -215,7 +216,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 progress: !cli.quiet && !args.db.json && std::io::stderr().is_terminal(),
             };
             let report = match config {
-                Ok(config) => runner::run(&config, &target(&args.db), &options).await,
+                Ok(config) => runner::run(&config, &destination(&args.db), &options).await,
                 Err(e) => failed(&args.db, args.dry_run, e),
             };
             finish(&report, args.db.json)
@@ -226,7 +227,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 ..RunOptions::default()
             };
             let report = match config {
-                Ok(config) => runner::run(&config, &target(&args.db), &options).await,
+                Ok(config) => runner::run(&config, &destination(&args.db), &options).await,
                 Err(e) => failed(&args.db, args.dry_run, e),
             };
             finish(&report, args.db.json)
@@ -249,17 +250,17 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => config,
                 Err(e) => return finish(&failed(&args.db, false, e), args.db.json),
             };
-            let target = target(&args.db);
+            let destination = destination(&args.db);
             let mut guard = ResetGuard {
                 force: args.force,
                 confirm: args.confirm,
             };
             if guard.force
                 && guard.confirm.is_none()
-                && target.env != crate::profile::LOCAL
+                && destination.env != crate::profile::LOCAL
                 && std::io::stdin().is_terminal()
             {
-                guard.confirm = runner::reset_confirmation_name(&config, &target)
+                guard.confirm = plan::reset_confirmation_name(&config, &destination)
                     .ok()
                     .and_then(|name| {
                         ask(&format!("Type the database name ({name}) to reset it: "))
@@ -269,7 +270,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 reset: Some(guard),
                 ..RunOptions::default()
             };
-            let report = runner::run(&config, &target, &options).await;
+            let report = runner::run(&config, &destination, &options).await;
             finish(&report, args.db.json)
         }
         Command::Setup(db) => {
@@ -288,7 +289,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                         reset: Some(ResetGuard::default()),
                         ..RunOptions::default()
                     };
-                    runner::run(&config, &target(&db), &options).await
+                    runner::run(&config, &destination(&db), &options).await
                 }
                 Err(e) => failed(&db, false, e),
             };
@@ -299,7 +300,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => config,
                 Err(e) => return fail(e),
             };
-            let report = runner::smoke(&config, &target(&db)).await;
+            let report = inspect::smoke(&config, &destination(&db)).await;
             finish(&report, db.json)
         }
         Command::Verify(args) => {
@@ -307,7 +308,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => config,
                 Err(e) => return fail(e),
             };
-            let report = crate::verify::verify(&config, &target(&args.db)).await;
+            let report = crate::verify::verify(&config, &destination(&args.db)).await;
             if let Some(path) = &args.junit
                 && let Err(e) = std::fs::write(path, report.to_junit())
             {
@@ -320,7 +321,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => config,
                 Err(e) => return fail(e),
             };
-            let report = runner::status(&config, &target(&db)).await;
+            let report = inspect::status(&config, &destination(&db)).await;
             finish(&report, db.json)
         }
     }

@@ -41,22 +41,38 @@ pub const DEFAULT_MEMORY_MIB: u64 = 256;
 /// Why the configuration could not be used.
 #[derive(Debug, Error)]
 pub enum ConfigError {
+    /// No `seedhost.toml` was found.
     #[error("no {FILE_NAME} in {0} or any parent directory (pass --config PATH)")]
-    NotFound(PathBuf),
+    NotFound(
+        /// The directory the search started from.
+        PathBuf,
+    ),
+    /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file.
         path: PathBuf,
+        /// Why it could not be read.
         #[source]
         source: std::io::Error,
     },
+    /// The file is not valid TOML, or has unknown keys.
     #[error("{path}: {source}")]
     Parse {
+        /// The file.
         path: PathBuf,
+        /// The TOML error, with its line.
         #[source]
         source: Box<toml::de::Error>,
     },
+    /// The file is valid TOML but its values are not.
     #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the key.
+        message: String,
+    },
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,20 +1,59 @@
-//! The plugin contract as the host sees it: bindings generated from `wit/` and
-//! the version check that runs before a component is instantiated.
+//! The plugin contract as the host sees it: the types generated from `wit/`,
+//! and the version check that runs before a component is instantiated.
+//!
+//! A leaf: it imports nothing from the rest of the crate, and every layer may
+//! import it. The guest's `writer` resource is a bare handle here (`Writer`,
+//! an empty type behind `Resource<Writer>`): the host side keeps each writer in
+//! the store session's own table and the handle carries only its number, the
+//! way Spin's factors hand out `Resource::new_own(id)` and read `rep()`.
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-wasmtime::component::bindgen!({
-    path: "../wit",
-    world: "plugin",
-    with: {
-        "seedhost:plugin/store.writer": crate::store::WriterHandle,
-    },
-});
+/// The bindings `wasmtime::component::bindgen!` generates for the `plugin` world.
+mod bindings {
+    #![allow(missing_docs)]
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "plugin",
+    });
+}
 
-pub use self::seedhost::plugin::types::{
-    Counts, Datetime, Metadata, OnConflict, StoreError, Target, Uuid, Value,
-};
+pub use bindings::Plugin;
+/// The interfaces a plugin imports, whose host sides the sandbox implements.
+pub use bindings::seedhost::plugin::{log, params, store, types};
+pub use types::{Counts, Datetime, Metadata, OnConflict, StoreError, Target, Uuid, Value};
+
+impl Counts {
+    /// No rows.
+    pub fn zero() -> Counts {
+        Counts {
+            inserted: 0,
+            updated: 0,
+            unchanged: 0,
+        }
+    }
+
+    /// Adds what `more` counted.
+    pub fn add(&mut self, more: Counts) {
+        self.inserted += more.inserted;
+        self.updated += more.updated;
+        self.unchanged += more.unchanged;
+    }
+}
+
+impl StoreError {
+    /// The error's text, whatever its kind.
+    pub fn message(&self) -> &str {
+        match self {
+            StoreError::Denied(m)
+            | StoreError::Schema(m)
+            | StoreError::Value(m)
+            | StoreError::Database(m)
+            | StoreError::Usage(m) => m,
+        }
+    }
+}
 
 /// The WIT package this host implements.
 pub const PACKAGE: &str = "seedhost:plugin";
@@ -65,5 +104,21 @@ mod tests {
         assert!(!compatible("1.1.0"));
         assert!(!compatible(""));
         assert!(!compatible("zero"));
+    }
+
+    #[test]
+    fn counts_add_up() {
+        let mut total = Counts::zero();
+        total.add(Counts {
+            inserted: 1,
+            updated: 2,
+            unchanged: 3,
+        });
+        total.add(Counts {
+            inserted: 10,
+            updated: 0,
+            unchanged: 1,
+        });
+        assert_eq!((total.inserted, total.updated, total.unchanged), (11, 2, 4));
     }
 }

@@ -1,22 +1,29 @@
 //! Connections and transactions for the two backends: PostgreSQL (Supabase) and
 //! the embedded SQLite default. Everything seedhost does to a database happens on
 //! one connection, so a run's migrations, writes and rollbacks are one story.
+//!
+//! The bottom of the database side: it imports nothing from the crate but the
+//! redaction helper. Quoting identifiers is its job ([`quote`]); what lives in
+//! the database above it (the migration record, say) is a parameter.
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Executor, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use thiserror::Error;
 
-use crate::profile::redact;
+use crate::redact::redact;
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// PostgreSQL (and so Supabase).
     Postgres,
+    /// SQLite, the embedded default.
     Sqlite,
 }
 
@@ -46,24 +53,41 @@ impl Backend {
 /// Why a database could not be used.
 #[derive(Debug, Error)]
 pub enum DbError {
+    /// The URL names a database seedhost does not speak.
     #[error(
         "unsupported database URL {url}: scheme `{scheme}`; seedhost speaks postgres:// (and postgresql://) and sqlite://"
     )]
-    Scheme { url: String, scheme: String },
+    Scheme {
+        /// The URL, redacted.
+        url: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// The database could not be reached or opened.
     #[error("cannot connect to {url}: {source}")]
     Connect {
+        /// The URL, redacted.
         url: String,
+        /// Why.
         #[source]
         source: sqlx::Error,
     },
+    /// The directory of a SQLite file could not be created.
     #[error("cannot create {path}: {source}")]
     Directory {
+        /// The directory.
         path: String,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
+    /// A statement failed.
     #[error(transparent)]
-    Sql(#[from] sqlx::Error),
+    Sql(
+        /// The database's error.
+        #[from]
+        sqlx::Error,
+    ),
 }
 
 /// A connected database.
@@ -86,8 +110,26 @@ enum Pool {
 /// and back.
 #[derive(Debug)]
 pub enum Tx {
+    /// A PostgreSQL transaction.
     Postgres(Transaction<'static, Postgres>),
+    /// A SQLite transaction.
     Sqlite(Transaction<'static, Sqlite>),
+}
+
+/// A connection taken from the pool, for the modules that speak each
+/// backend's SQL (migrations, smoke checks).
+#[derive(Debug)]
+pub enum Conn {
+    /// A PostgreSQL connection.
+    Postgres(PoolConnection<Postgres>),
+    /// A SQLite connection.
+    Sqlite(PoolConnection<Sqlite>),
+}
+
+/// Quotes an identifier for SQL (both PostgreSQL and SQLite): the name is
+/// wrapped in double quotes and inner quotes are doubled.
+pub fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
 impl Database {
@@ -188,31 +230,50 @@ impl Database {
         })
     }
 
-    /// The PostgreSQL pool, if this is PostgreSQL.
-    pub fn postgres(&self) -> Option<&PgPool> {
-        match &self.pool {
-            Pool::Postgres(p) => Some(p),
-            Pool::Sqlite(_) => None,
-        }
+    /// Takes the connection from the pool (there is one), for work outside a
+    /// plugin's transaction.
+    pub async fn acquire(&self) -> Result<Conn, DbError> {
+        Ok(match &self.pool {
+            Pool::Postgres(p) => Conn::Postgres(p.acquire().await?),
+            Pool::Sqlite(p) => Conn::Sqlite(p.acquire().await?),
+        })
     }
 
-    /// The SQLite pool, if this is SQLite.
-    pub fn sqlite(&self) -> Option<&SqlitePool> {
-        match &self.pool {
-            Pool::Sqlite(p) => Some(p),
-            Pool::Postgres(_) => None,
-        }
+    /// Whether a table called `name` exists where unqualified names resolve
+    /// (PostgreSQL's search path, SQLite's main database).
+    pub async fn table_exists(&self, name: &str) -> Result<bool, DbError> {
+        Ok(match &self.pool {
+            Pool::Postgres(p) => {
+                sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+                    .bind(quote(name))
+                    .fetch_one(p)
+                    .await?
+            }
+            Pool::Sqlite(p) => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                )
+                .bind(name)
+                .fetch_one(p)
+                .await?
+            }
+        })
     }
 
     /// Drops every object that migrations could have created, so they can be
     /// replayed: on SQLite every table and view of the main database; on
     /// PostgreSQL the tables, views, sequences, functions and types of `schemas`
     /// (the schemas themselves, their grants and extensions' objects stay, so a
-    /// Supabase `public` keeps its privileges), plus the migration record.
+    /// Supabase `public` keeps its privileges), plus `record_table` (the
+    /// migration record, wherever unqualified names resolve).
     /// One transaction: it all goes, or nothing does. Returns what was dropped.
-    pub async fn clear(&self, schemas: &[String]) -> Result<Vec<String>, DbError> {
+    pub async fn clear(
+        &self,
+        schemas: &[String],
+        record_table: &str,
+    ) -> Result<Vec<String>, DbError> {
         match &self.pool {
-            Pool::Postgres(pool) => clear_postgres(pool, schemas).await,
+            Pool::Postgres(pool) => clear_postgres(pool, schemas, record_table).await,
             Pool::Sqlite(pool) => clear_sqlite(pool).await,
         }
     }
@@ -244,6 +305,12 @@ fn is_loopback(options: &PgConnectOptions) -> bool {
 /// 2,000-row batches took 33 s over TCP and 15 s over a Unix socket). sqlx 0.9
 /// neither sets TCP_NODELAY nor exposes its socket, so this finds the socket
 /// among the process's descriptors. Linux only; elsewhere batches are slower.
+///
+/// Works around an sqlx 0.9.0 regression: sqlx set TCP_NODELAY until
+/// launchbadge/sqlx#4022 removed it (reported as transact-rs/sqlx#4335, fixed by
+/// transact-rs/sqlx#4336, merged but not in 0.9.0). Delete this function, and the
+/// `socket2` dependency, once the pinned sqlx is a release that contains #4336:
+/// the benchmark's COPY path then runs as fast without it.
 fn disable_nagle(port: u16) {
     #[cfg(target_os = "linux")]
     {
@@ -305,7 +372,11 @@ const POSTGRES_OBJECTS: &str = "
        AND NOT EXISTS (SELECT 1 FROM pg_depend d
                         WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')";
 
-async fn clear_postgres(pool: &PgPool, schemas: &[String]) -> Result<Vec<String>, DbError> {
+async fn clear_postgres(
+    pool: &PgPool,
+    schemas: &[String],
+    record_table: &str,
+) -> Result<Vec<String>, DbError> {
     let mut tx = pool.begin().await?;
     let objects: Vec<(String, String)> = sqlx::query_as(POSTGRES_OBJECTS)
         .bind(schemas)
@@ -319,7 +390,7 @@ async fn clear_postgres(pool: &PgPool, schemas: &[String]) -> Result<Vec<String>
         tx.execute(AssertSqlSafe(sql)).await?;
         dropped.push(format!("{} {name}", kind.to_lowercase()));
     }
-    let record = format!("DROP TABLE IF EXISTS {}", crate::migrate::TABLE);
+    let record = format!("DROP TABLE IF EXISTS {}", quote(record_table));
     tx.execute(AssertSqlSafe(record)).await?;
     tx.commit().await?;
     Ok(dropped)
@@ -341,11 +412,7 @@ async fn clear_sqlite(pool: &SqlitePool) -> Result<Vec<String>, DbError> {
         .await?;
         let mut dropped = Vec::with_capacity(objects.len());
         for (kind, name) in objects {
-            let sql = format!(
-                "DROP {} IF EXISTS {}",
-                kind.to_uppercase(),
-                crate::schema::quote(&name)
-            );
+            let sql = format!("DROP {} IF EXISTS {}", kind.to_uppercase(), quote(&name));
             tx.execute(AssertSqlSafe(sql)).await?;
             dropped.push(format!("{kind} {name}"));
         }
@@ -358,6 +425,14 @@ async fn clear_sqlite(pool: &SqlitePool) -> Result<Vec<String>, DbError> {
 }
 
 impl Tx {
+    /// The backend this transaction runs on.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Postgres(_) => Backend::Postgres,
+            Tx::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
     /// Commits.
     pub async fn commit(self) -> Result<(), DbError> {
         match self {
@@ -393,6 +468,15 @@ impl Tx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoting_doubles_inner_quotes() {
+        assert_eq!(quote("plain"), "\"plain\"");
+        assert_eq!(
+            quote("a\"; DROP TABLE x; --"),
+            "\"a\"\"; DROP TABLE x; --\""
+        );
+    }
 
     #[test]
     fn loopback_hosts() {

@@ -1,20 +1,33 @@
 //! seedhost: applies SQL migrations, then runs seed plugins packaged as sandboxed
 //! WebAssembly components.
 //!
-//! The path of one row, module by module: a plugin's `run` (built with the SDK)
-//! → [`contract`] (the WIT boundary) → [`sandbox`] (limits, WASI, host calls) →
-//! [`store`] (grant check, then [`schema`] checks and converts, then the
-//! backend's bulk upsert) → [`report`]. [`runner`] drives a command: [`profile`]
-//! and [`config`] decide where and what, [`migrate`] brings the schema up to date.
+//! The path of one row, one module per hop, each importing only the hops
+//! below it: a plugin's `run` (built with the SDK) → [`contract`] (the WIT
+//! bindings) → [`sandbox`] (limits, WASI, the host calls) → [`store`] (the
+//! checks, of target, schema and grant, then the backend's bulk upsert; values
+//! converted by [`convert`] against the live [`schema`]) → [`db`] (the
+//! transaction) → counts → [`runner`] commits → [`report`].
+//!
+//! Around it: [`cli`] parses and dispatches; [`plan`] decides before anything
+//! connects ([`config`], [`profile`], [`grant`], migration files), [`runner`]
+//! runs what writes, [`inspect`] what only reads (status, [`smoke`]),
+//! [`verify`] checks plugins for CI; [`migrate`] brings the schema up to date.
+//! `host/tests/layers.rs` fails on any import that points up this list.
+
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod config;
 pub mod contract;
+pub mod convert;
 pub mod db;
 pub mod grant;
+pub mod inspect;
 pub mod migrate;
+pub mod plan;
 pub mod profile;
 pub mod progress;
+pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod sandbox;

@@ -21,7 +21,7 @@ use sqlx::migrate::{Migrate, MigrateError, Migration, MigrationType};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use thiserror::Error;
 
-use crate::db::Backend;
+use crate::db::{Backend, Conn, Database, DbError, Tx};
 
 /// The table recording applied migrations.
 pub const TABLE: &str = "_seedhost_migrations";
@@ -31,7 +31,9 @@ pub const TABLE: &str = "_seedhost_migrations";
 pub struct MigrationFile {
     /// The file name without `.sql` (or `.postgres.sql` / `.sqlite.sql`).
     pub stem: String,
+    /// Where it is.
     pub path: PathBuf,
+    /// The migration as sqlx applies it.
     pub migration: Migration,
 }
 
@@ -53,59 +55,108 @@ impl MigrationFile {
 /// What went wrong with migrations. Every variant names the file at fault.
 #[derive(Debug, Error)]
 pub enum MigrationError {
+    /// The migrations directory could not be read.
     #[error("cannot read migrations directory {path}: {source}")]
     Directory {
+        /// The file or directory.
         path: PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
+    /// A file could not be read or written.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The file or directory.
         path: PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
+    /// `seedhost new` was given a description that is not snake_case.
     #[error(
         "migration description {description:?} is not snake_case: use lowercase words and digits \
          joined by single underscores, starting with a verb (add_, fix_, remove_, create_)"
     )]
-    BadDescription { description: String },
+    BadDescription {
+        /// The description as given.
+        description: String,
+    },
+    /// A file name is not a migration's.
     #[error(
         "{path}: migration files are named <yyyymmddhhmmss>_<snake_case_description>.sql \
          (optionally .postgres.sql or .sqlite.sql)"
     )]
-    BadName { path: PathBuf },
+    BadName {
+        /// The file or directory.
+        path: PathBuf,
+    },
+    /// Two files have the same version.
     #[error("{first} and {second} have the same version {version}")]
     Duplicate {
+        /// The version.
         version: i64,
+        /// One file.
         first: PathBuf,
+        /// The other.
         second: PathBuf,
     },
+    /// An applied migration's file changed.
     #[error(
         "migration {file} was changed after it was applied (checksum differs); \
          migrations are append-only: restore the file and put the change in a new migration"
     )]
-    Changed { file: String },
+    Changed {
+        /// The file.
+        file: String,
+    },
+    /// A recorded migration has no file.
     #[error(
         "migration {version} is recorded as applied but no file of that version is in the \
          migrations directory; migrations are append-only: restore the file"
     )]
-    Missing { version: i64 },
+    Missing {
+        /// The version.
+        version: i64,
+    },
+    /// A migration failed part-way on an earlier run.
     #[error("migration {file} failed part-way on an earlier run; repair the database by hand")]
-    Dirty { file: String },
+    Dirty {
+        /// The file.
+        file: String,
+    },
+    /// A migration failed.
     #[error("migration {file} failed: {source}")]
     Apply {
+        /// The file.
         file: String,
+        /// Why.
         #[source]
         source: MigrateError,
     },
+    /// A dry run met a migration it cannot roll back.
     #[error(
         "migration {file} is marked `-- no-transaction`, so a dry run cannot rehearse it; \
          apply it first with `seedhost migrate`"
     )]
-    NoTransactionInDryRun { file: String },
+    NoTransactionInDryRun {
+        /// The file.
+        file: String,
+    },
+    /// The migration record could not be read or written.
     #[error("migrations: {0}")]
-    Database(#[from] MigrateError),
+    Database(
+        /// sqlx's error.
+        #[from]
+        MigrateError,
+    ),
+    /// The database could not be used.
+    #[error(transparent)]
+    Db(
+        /// Why.
+        #[from]
+        DbError,
+    ),
 }
 
 /// Reads the migrations in `dir` that apply to `backend`, in version order.
@@ -273,6 +324,58 @@ pub fn is_snake_case(s: &str) -> bool {
         })
 }
 
+/// Applies the pending migrations outside any plugin's transaction, each
+/// atomically; returns the stems applied.
+///
+/// PostgreSQL: `pg_advisory_lock` (taken in [`apply`]) makes concurrent
+/// processes take turns. SQLite has no advisory lock: `BEGIN IMMEDIATE` takes
+/// the database's write lock, so a concurrent seedhost waits and then sees
+/// these migrations as applied. Each migration is a savepoint inside it; the
+/// ones that succeeded are committed even when a later one fails.
+pub async fn apply_pending(
+    db: &Database,
+    files: &[MigrationFile],
+) -> Result<Vec<String>, MigrationError> {
+    match db.acquire().await? {
+        Conn::Postgres(mut conn) => apply(&mut *conn, files, false).await,
+        Conn::Sqlite(mut conn) => {
+            let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
+                .await
+                .map_err(DbError::from)?;
+            let result = apply(&mut *tx, files, false).await;
+            tx.commit().await.map_err(DbError::from)?;
+            result
+        }
+    }
+}
+
+/// Applies the pending migrations inside `tx` (a dry run's transaction, which
+/// the caller rolls back).
+pub async fn apply_in(
+    tx: &mut Tx,
+    files: &[MigrationFile],
+    dry_run: bool,
+) -> Result<Vec<String>, MigrationError> {
+    match tx {
+        Tx::Postgres(t) => apply(&mut **t, files, dry_run).await,
+        Tx::Sqlite(t) => apply(&mut **t, files, dry_run).await,
+    }
+}
+
+/// What the database records as applied; nothing when it has no record yet.
+/// Changes nothing.
+pub async fn applied(
+    db: &Database,
+) -> Result<Vec<sqlx::migrate::AppliedMigration>, MigrationError> {
+    if !db.table_exists(TABLE).await? {
+        return Ok(Vec::new());
+    }
+    Ok(match db.acquire().await? {
+        Conn::Postgres(mut conn) => conn.list_applied_migrations(TABLE).await?,
+        Conn::Sqlite(mut conn) => conn.list_applied_migrations(TABLE).await?,
+    })
+}
+
 /// Applies the pending migrations on `conn`, in order; returns the stems applied.
 ///
 /// On PostgreSQL an advisory lock makes concurrent seedhost processes take turns,
@@ -362,9 +465,11 @@ fn check_applied(
 /// One line of `seedhost status`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Entry {
+    /// The version.
     pub version: i64,
     /// The file stem, or the recorded description when the file is missing.
     pub name: String,
+    /// Where it stands.
     pub state: State,
 }
 
@@ -372,7 +477,9 @@ pub struct Entry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
+    /// Applied, and the file is as it was.
     Applied,
+    /// Not applied yet.
     Pending,
     /// Applied, but the file changed since.
     Changed,

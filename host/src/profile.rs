@@ -27,7 +27,7 @@ pub const LOCAL_DATABASE: &str = ".seedhost/local.db";
 pub struct Profile {
     /// The profile's name (`local`, `staging`, ...).
     pub name: String,
-    /// The database URL; print it through [`redact`].
+    /// The database URL; print it through [`crate::redact::redact`].
     pub database_url: String,
     /// Where the URL came from, for messages.
     pub source: UrlSource,
@@ -62,21 +62,34 @@ impl fmt::Display for UrlSource {
 /// Why a profile could not be resolved.
 #[derive(Debug, Error)]
 pub enum ProfileError {
+    /// The profile name cannot name a file.
     #[error("profile name {0:?} is not valid: use letters, digits, '-' and '_'")]
-    BadName(String),
+    BadName(
+        /// The name as given.
+        String,
+    ),
+    /// The `.env.NAME` file could not be read or parsed.
     #[error("cannot read {path}: {source}")]
     EnvFile {
+        /// The file.
         path: PathBuf,
+        /// Why.
         #[source]
         source: dotenvy::Error,
     },
+    /// A profile other than `local` names no database.
     #[error(
         "profile `{profile}` names no database: set {} in the environment or in {}, \
          or pass --database-url (only `local` has a default)",
         URL_VARIABLES.join(" or "),
         env_file.display()
     )]
-    MissingUrl { profile: String, env_file: PathBuf },
+    MissingUrl {
+        /// The profile.
+        profile: String,
+        /// The `.env.NAME` file that could name it.
+        env_file: PathBuf,
+    },
 }
 
 /// Resolves profile `name` for the project at `root`.
@@ -156,25 +169,6 @@ fn read_env_file(path: &Path) -> Result<Option<HashMap<String, String>>, Profile
         vars.insert(key, value);
     }
     Ok(Some(vars))
-}
-
-/// The URL with any password replaced by `***`, safe to print.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            // Only fails for URLs that cannot have a password, which this one has.
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        Ok(_) => url.to_owned(),
-        // Not a URL we understand: hide everything between "://" and "@".
-        Err(_) => match (url.find("://"), url.rfind('@')) {
-            (Some(start), Some(at)) if at > start => {
-                format!("{}***{}", &url[..start + 3], &url[at..])
-            }
-            _ => url.to_owned(),
-        },
-    }
 }
 
 #[cfg(test)]
@@ -266,25 +260,5 @@ mod tests {
         let dir = project(&[(".env.staging", "DATABASE_URL='unterminated\n")]);
         let err = resolve(dir.path(), "staging", None, &env(&[])).unwrap_err();
         assert!(err.to_string().contains(".env.staging"), "{err}");
-    }
-
-    #[test]
-    fn redaction_hides_passwords_only() {
-        assert_eq!(
-            redact("postgresql://postgres:s3cret@127.0.0.1:54322/postgres"),
-            "postgresql://postgres:***@127.0.0.1:54322/postgres"
-        );
-        assert_eq!(
-            redact("postgres://root@localhost/db"),
-            "postgres://root@localhost/db"
-        );
-        assert_eq!(
-            redact("sqlite:///tmp/x.db?mode=rwc"),
-            "sqlite:///tmp/x.db?mode=rwc"
-        );
-        assert_eq!(
-            redact("weird://user:pw@host:port:bad/x"),
-            "weird://***@host:port:bad/x"
-        );
     }
 }

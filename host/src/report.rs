@@ -37,8 +37,11 @@ fn header(env: &str, database: Option<&str>) -> String {
 /// Per-table counts of one plugin run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TableCounts {
+    /// Rows that were new.
     pub inserted: u64,
+    /// Rows that existed and changed.
     pub updated: u64,
+    /// Rows that existed and were already as written (not rewritten).
     pub unchanged: u64,
 }
 
@@ -56,16 +59,22 @@ impl From<crate::contract::Counts> for TableCounts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PluginStatus {
+    /// It succeeded and its transaction committed (or, dry, would have).
     Ok,
+    /// It failed and its writes were rolled back.
     Failed,
 }
 
 /// One plugin's part of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct PluginReport {
+    /// The plugin's configured name.
     pub name: String,
+    /// How it ended.
     pub status: PluginStatus,
+    /// Why it failed.
     pub error: Option<String>,
+    /// Wall time, loading excluded.
     pub duration_ms: u64,
     /// In the order the plugin first wrote each table.
     #[serde(serialize_with = "ordered_map")]
@@ -90,11 +99,15 @@ pub struct MigrationsReport {
 /// Everything `seedhost run` (or `migrate`) did.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// The profile.
     pub env: String,
     /// The database URL, password redacted; `null` when it was never resolved.
     pub database: Option<String>,
+    /// Whether everything was rolled back.
     pub dry_run: bool,
+    /// What migrations did.
     pub migrations: MigrationsReport,
+    /// Each plugin that ran, in order.
     pub plugins: Vec<PluginReport>,
     /// A failure outside any plugin (configuration, profile, connection,
     /// migrations); `null` otherwise.
@@ -200,9 +213,13 @@ impl Report for RunReport {
 /// What `seedhost smoke` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct SmokeReport {
+    /// The profile.
     pub env: String,
+    /// The database URL, redacted; `null` when never resolved.
     pub database: Option<String>,
+    /// Each check that applied, in file order.
     pub checks: Vec<crate::smoke::CheckResult>,
+    /// A failure outside any check; `null` otherwise.
     pub error: Option<String>,
 }
 
@@ -242,22 +259,32 @@ impl Report for SmokeReport {
 /// One configured plugin, for `seedhost status`.
 #[derive(Debug, Clone, Serialize)]
 pub struct PluginEntry {
+    /// The plugin's configured name.
     pub name: String,
+    /// Its component file.
     pub wasm: String,
     /// Whether the component file exists.
     pub built: bool,
+    /// The tables its grant lists.
     pub tables: Vec<String>,
+    /// The profiles its grant lists.
     pub profiles: Vec<String>,
+    /// Plugins that run before it.
     pub after: Vec<String>,
 }
 
 /// What `seedhost status` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusReport {
+    /// The profile.
     pub env: String,
+    /// The database URL, redacted; `null` when never resolved.
     pub database: Option<String>,
+    /// Every migration file and recorded version.
     pub migrations: Vec<migrate::Entry>,
+    /// Every configured plugin.
     pub plugins: Vec<PluginEntry>,
+    /// Why the database could not be read; `null` otherwise.
     pub error: Option<String>,
 }
 

@@ -1,31 +1,34 @@
-//! The live schema, and the check of every write against it: tables, columns and
-//! conflict targets must exist, and every value must fit its column. A plugin's
-//! identifiers reach SQL only after they matched a name read from the catalog,
-//! and then only quoted; values are always bound parameters.
-
-use std::fmt;
-
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
-
-use crate::contract::{Datetime, Value};
+//! The live schema as seedhost sees it: a table's columns, how each column's
+//! values are converted ([`Kind`], from its declared type) and its unique keys.
+//! The store backends read it from the catalog; the store checks every write
+//! against it, and a plugin's identifiers reach SQL only after they matched a
+//! name read from here.
 
 /// How seedhost converts values for a column, decided from its declared type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// `boolean`.
     Bool,
     /// An integer column and the bits it holds.
     Int(u8),
+    /// `real`, `double precision`.
     Float,
     /// `numeric`/`decimal` (PostgreSQL): written as decimal text, cast by the database.
     Numeric,
+    /// Text of any length.
     Text,
+    /// `uuid`.
     Uuid,
+    /// `json`, `jsonb`.
     Json,
     /// A timestamp, with or without time zone.
     Timestamp {
+        /// Whether it has a time zone.
         tz: bool,
     },
+    /// `date`.
     Date,
+    /// `bytea`, `blob`.
     Bytes,
     /// Anything else (enums, domains, arrays, ...): written as text and cast by
     /// the database.
@@ -82,7 +85,8 @@ impl Kind {
         }
     }
 
-    fn describe(self) -> &'static str {
+    /// The kind in words, for messages.
+    pub fn describe(self) -> &'static str {
         match self {
             Kind::Bool => "boolean",
             Kind::Int(_) => "integer",
@@ -102,11 +106,14 @@ impl Kind {
 /// One column of a live table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
+    /// The column's name, as the catalog has it.
     pub name: String,
+    /// How values are converted for it.
     pub kind: Kind,
     /// The type as the database spells it (`format_type` on PostgreSQL, the
     /// declared type on SQLite); used for casts and messages.
     pub sql_type: String,
+    /// Whether it takes NULL.
     pub nullable: bool,
 }
 
@@ -114,9 +121,13 @@ pub struct Column {
 /// and unique constraints or indexes without predicate or expression).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableSchema {
+    /// The schema (PostgreSQL) or attached database (SQLite) holding it.
     pub schema: String,
+    /// The table's name in the catalog.
     pub name: String,
+    /// Its columns, in the table's order.
     pub columns: Vec<Column>,
+    /// Its unique column sets, the primary key first.
     pub unique_keys: Vec<Vec<String>>,
 }
 
@@ -150,328 +161,9 @@ impl TableSchema {
     }
 }
 
-/// Quotes an identifier for SQL (both PostgreSQL and SQLite): the name is
-/// wrapped in double quotes and inner quotes are doubled.
-pub fn quote(identifier: &str) -> String {
-    format!("\"{}\"", identifier.replace('"', "\"\""))
-}
-
-/// One batch converted to its columns' types, column by column: the shape both
-/// backends bind from (PostgreSQL binds each column as one array).
-#[derive(Debug, Clone, PartialEq)]
-pub enum ColumnData {
-    Bool(Vec<Option<bool>>),
-    Int(Vec<Option<i64>>),
-    Float(Vec<Option<f64>>),
-    /// Text, numeric text, JSON text and text for database casts.
-    Text(Vec<Option<String>>),
-    Uuid(Vec<Option<uuid::Uuid>>),
-    Timestamp(Vec<Option<DateTime<Utc>>>),
-    Date(Vec<Option<NaiveDate>>),
-    Bytes(Vec<Option<Vec<u8>>>),
-}
-
-impl ColumnData {
-    fn for_kind(kind: Kind, rows: usize) -> ColumnData {
-        match kind {
-            Kind::Bool => ColumnData::Bool(Vec::with_capacity(rows)),
-            Kind::Int(_) => ColumnData::Int(Vec::with_capacity(rows)),
-            Kind::Float => ColumnData::Float(Vec::with_capacity(rows)),
-            Kind::Numeric | Kind::Text | Kind::Json | Kind::Other => {
-                ColumnData::Text(Vec::with_capacity(rows))
-            }
-            Kind::Uuid => ColumnData::Uuid(Vec::with_capacity(rows)),
-            Kind::Timestamp { .. } => ColumnData::Timestamp(Vec::with_capacity(rows)),
-            Kind::Date => ColumnData::Date(Vec::with_capacity(rows)),
-            Kind::Bytes => ColumnData::Bytes(Vec::with_capacity(rows)),
-        }
-    }
-
-    /// Rows held.
-    pub fn len(&self) -> usize {
-        match self {
-            ColumnData::Bool(v) => v.len(),
-            ColumnData::Int(v) => v.len(),
-            ColumnData::Float(v) => v.len(),
-            ColumnData::Text(v) => v.len(),
-            ColumnData::Uuid(v) => v.len(),
-            ColumnData::Timestamp(v) => v.len(),
-            ColumnData::Date(v) => v.len(),
-            ColumnData::Bytes(v) => v.len(),
-        }
-    }
-
-    /// Whether it holds no rows.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// A hashable view of row `i`, for finding duplicate conflict keys.
-    pub fn key_part(&self, i: usize) -> KeyPart<'_> {
-        match self {
-            ColumnData::Bool(v) => v[i].map_or(KeyPart::Null, KeyPart::Bool),
-            ColumnData::Int(v) => v[i].map_or(KeyPart::Null, KeyPart::Int),
-            ColumnData::Float(v) => v[i].map_or(KeyPart::Null, |f| KeyPart::Float(f.to_bits())),
-            ColumnData::Text(v) => v[i].as_deref().map_or(KeyPart::Null, KeyPart::Text),
-            ColumnData::Uuid(v) => v[i].map_or(KeyPart::Null, KeyPart::Uuid),
-            ColumnData::Timestamp(v) => v[i].map_or(KeyPart::Null, |t| {
-                KeyPart::Int(t.timestamp_nanos_opt().unwrap_or(t.timestamp()))
-            }),
-            ColumnData::Date(v) => v[i].map_or(KeyPart::Null, |d| {
-                KeyPart::Int(i64::from(d.num_days_from_ce()))
-            }),
-            ColumnData::Bytes(v) => v[i].as_deref().map_or(KeyPart::Null, KeyPart::Bytes),
-        }
-    }
-}
-
-/// One value of a conflict key, borrowed from a [`ColumnData`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyPart<'a> {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(u64),
-    Text(&'a str),
-    Uuid(uuid::Uuid),
-    Bytes(&'a [u8]),
-}
-
-impl fmt::Display for KeyPart<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KeyPart::Null => f.write_str("NULL"),
-            KeyPart::Bool(b) => write!(f, "{b}"),
-            KeyPart::Int(i) => write!(f, "{i}"),
-            KeyPart::Float(bits) => write!(f, "{}", f64::from_bits(*bits)),
-            KeyPart::Text(s) => write!(f, "{s:?}"),
-            KeyPart::Uuid(u) => write!(f, "{u}"),
-            KeyPart::Bytes(b) => write!(f, "<{} bytes>", b.len()),
-        }
-    }
-}
-
-/// Converts a batch given row after row (`values.len()` is a multiple of
-/// `columns.len()`) into column data. `first_row` numbers the batch's first row
-/// in messages (rows count from 1 across a writer's batches).
-pub fn convert_batch(
-    table: &str,
-    columns: &[&Column],
-    values: Vec<Value>,
-    first_row: u64,
-) -> Result<Vec<ColumnData>, String> {
-    let width = columns.len();
-    let rows = values.len() / width;
-    let mut out: Vec<ColumnData> = columns
-        .iter()
-        .map(|c| ColumnData::for_kind(c.kind, rows))
-        .collect();
-    for (i, value) in values.into_iter().enumerate() {
-        let column = columns[i % width];
-        let row = first_row + (i / width) as u64;
-        push(&mut out[i % width], column, value).map_err(|problem| {
-            format!(
-                "table {table}, column {} ({}), row {row}: {problem}",
-                column.name, column.sql_type
-            )
-        })?;
-    }
-    Ok(out)
-}
-
-fn push(data: &mut ColumnData, column: &Column, value: Value) -> Result<(), String> {
-    if matches!(value, Value::Null) {
-        if !column.nullable {
-            return Err("null in a NOT NULL column".to_owned());
-        }
-        match data {
-            ColumnData::Bool(v) => v.push(None),
-            ColumnData::Int(v) => v.push(None),
-            ColumnData::Float(v) => v.push(None),
-            ColumnData::Text(v) => v.push(None),
-            ColumnData::Uuid(v) => v.push(None),
-            ColumnData::Timestamp(v) => v.push(None),
-            ColumnData::Date(v) => v.push(None),
-            ColumnData::Bytes(v) => v.push(None),
-        }
-        return Ok(());
-    }
-    let kind = column.kind;
-    let mismatch = |value: &Value| {
-        Err(format!(
-            "expected {}, got {}",
-            kind.describe(),
-            describe(value)
-        ))
-    };
-    match data {
-        ColumnData::Bool(v) => match value {
-            Value::Boolean(b) => v.push(Some(b)),
-            other => return mismatch(&other),
-        },
-        ColumnData::Int(v) => match value {
-            Value::Integer(i) => {
-                if let Kind::Int(bits) = kind
-                    && bits < 64
-                {
-                    let (min, max) = (-(1i64 << (bits - 1)), (1i64 << (bits - 1)) - 1);
-                    if i < min || i > max {
-                        return Err(format!("{i} does not fit a {bits}-bit integer"));
-                    }
-                }
-                v.push(Some(i))
-            }
-            other => return mismatch(&other),
-        },
-        ColumnData::Float(v) => match value {
-            Value::Float(f) => v.push(Some(f)),
-            Value::Integer(i) => v.push(Some(i as f64)),
-            other => return mismatch(&other),
-        },
-        ColumnData::Uuid(v) => match value {
-            Value::Uuid(u) => v.push(Some(to_uuid(u))),
-            Value::Text(ref s) => match uuid::Uuid::try_parse(s) {
-                Ok(u) => v.push(Some(u)),
-                Err(_) => return Err(format!("{s:?} is not a UUID")),
-            },
-            other => return mismatch(&other),
-        },
-        ColumnData::Timestamp(v) => match value {
-            Value::Timestamp(t) => v.push(Some(to_datetime(t)?)),
-            Value::Text(ref s) => v.push(Some(parse_timestamp(s)?)),
-            other => return mismatch(&other),
-        },
-        ColumnData::Date(v) => match value {
-            Value::Text(ref s) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                Ok(d) => v.push(Some(d)),
-                Err(_) => return Err(format!("{s:?} is not a date (YYYY-MM-DD)")),
-            },
-            Value::Timestamp(t) => v.push(Some(to_datetime(t)?.date_naive())),
-            other => return mismatch(&other),
-        },
-        ColumnData::Bytes(v) => match value {
-            Value::Bytes(b) => v.push(Some(b)),
-            other => return mismatch(&other),
-        },
-        ColumnData::Text(v) => v.push(Some(text_for(kind, value)?)),
-    }
-    Ok(())
-}
-
-/// The text written for a text, numeric, JSON or database-cast column.
-fn text_for(kind: Kind, value: Value) -> Result<String, String> {
-    let mismatch = |value: &Value| {
-        Err(format!(
-            "expected {}, got {}",
-            kind.describe(),
-            describe(value)
-        ))
-    };
-    match kind {
-        Kind::Json => match value {
-            Value::Json(s) | Value::Text(s) => {
-                match serde_json::from_str::<serde::de::IgnoredAny>(&s) {
-                    Ok(_) => Ok(s),
-                    Err(e) => Err(format!("invalid JSON: {e}")),
-                }
-            }
-            other => mismatch(&other),
-        },
-        Kind::Numeric => match value {
-            Value::Integer(i) => Ok(i.to_string()),
-            Value::Float(f) if f.is_finite() => Ok(f.to_string()),
-            Value::Text(s) if is_decimal(&s) => Ok(s),
-            Value::Text(s) => Err(format!("{s:?} is not a decimal number")),
-            other => mismatch(&other),
-        },
-        Kind::Text => match value {
-            Value::Text(s) | Value::Json(s) => Ok(s),
-            Value::Uuid(u) => Ok(to_uuid(u).to_string()),
-            other => mismatch(&other),
-        },
-        // The database casts the text and reports what does not fit.
-        _ => match value {
-            Value::Text(s) | Value::Json(s) => Ok(s),
-            Value::Boolean(b) => Ok(b.to_string()),
-            Value::Integer(i) => Ok(i.to_string()),
-            Value::Float(f) => Ok(f.to_string()),
-            Value::Uuid(u) => Ok(to_uuid(u).to_string()),
-            Value::Timestamp(t) => Ok(to_datetime(t)?.to_rfc3339()),
-            other => mismatch(&other),
-        },
-    }
-}
-
-fn is_decimal(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
-    !(int.is_empty() && frac.is_empty())
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// The WIT uuid as a `uuid::Uuid`.
-pub fn to_uuid(u: crate::contract::Uuid) -> uuid::Uuid {
-    uuid::Uuid::from_u64_pair(u.high, u.low)
-}
-
-fn to_datetime(t: Datetime) -> Result<DateTime<Utc>, String> {
-    DateTime::from_timestamp(t.seconds, t.nanoseconds).ok_or_else(|| {
-        format!(
-            "timestamp {}s {}ns is out of range",
-            t.seconds, t.nanoseconds
-        )
-    })
-}
-
-/// Parses RFC 3339 (`2026-02-23T09:00:00Z`, any offset) or a zone-less
-/// `YYYY-MM-DD HH:MM:SS[.f]`, read as UTC.
-fn parse_timestamp(s: &str) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    for format in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
-            return Ok(t.and_utc());
-        }
-    }
-    Err(format!("{s:?} is not a timestamp (RFC 3339)"))
-}
-
-/// A value's type and a short rendering, for messages.
-fn describe(value: &Value) -> String {
-    let short = |s: &str| {
-        if s.chars().count() > 40 {
-            format!("{:?}…", s.chars().take(40).collect::<String>())
-        } else {
-            format!("{s:?}")
-        }
-    };
-    match value {
-        Value::Null => "null".to_owned(),
-        Value::Boolean(b) => format!("boolean {b}"),
-        Value::Integer(i) => format!("integer {i}"),
-        Value::Float(f) => format!("float {f}"),
-        Value::Text(s) => format!("text {}", short(s)),
-        Value::Uuid(u) => format!("uuid {}", to_uuid(*u)),
-        Value::Json(s) => format!("json {}", short(s)),
-        Value::Timestamp(t) => format!("timestamp {}s", t.seconds),
-        Value::Bytes(b) => format!("{} bytes", b.len()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn column(name: &str, kind: Kind, nullable: bool) -> Column {
-        Column {
-            name: name.into(),
-            kind,
-            sql_type: kind.describe().into(),
-            nullable,
-        }
-    }
 
     #[test]
     fn sqlite_declared_types_map_like_postgres_names() {
@@ -487,82 +179,6 @@ mod tests {
         assert_eq!(Kind::from_sqlite("DATE"), Kind::Date);
         assert_eq!(Kind::from_sqlite("NUMERIC(10,2)"), Kind::Float);
         assert_eq!(Kind::from_sqlite(""), Kind::Other);
-    }
-
-    #[test]
-    fn converts_a_batch_column_by_column() {
-        let id = column("id", Kind::Uuid, false);
-        let n = column("n", Kind::Int(32), true);
-        let at = column("at", Kind::Timestamp { tz: true }, false);
-        let values = vec![
-            Value::Text("aaaaaaaa-0001-0001-0001-000000000001".into()),
-            Value::Integer(7),
-            Value::Text("2026-02-23T09:00:00Z".into()),
-            Value::Uuid(crate::contract::Uuid { high: 0, low: 1 }),
-            Value::Null,
-            Value::Timestamp(Datetime {
-                seconds: 0,
-                nanoseconds: 0,
-            }),
-        ];
-        let data = convert_batch("t", &[&id, &n, &at], values, 1).unwrap();
-        assert_eq!(data[1], ColumnData::Int(vec![Some(7), None]));
-        let ColumnData::Uuid(ids) = &data[0] else {
-            panic!()
-        };
-        assert_eq!(ids[1].unwrap().as_u128(), 1);
-        let ColumnData::Timestamp(ts) = &data[2] else {
-            panic!()
-        };
-        assert_eq!(ts[0].unwrap().timestamp(), 1_771_837_200);
-    }
-
-    #[test]
-    fn misfits_name_table_column_and_row() {
-        let n = column("minutes", Kind::Int(32), false);
-        let cases = [
-            (
-                Value::Text("abc".into()),
-                "expected integer, got text \"abc\"",
-            ),
-            (Value::Integer(1 << 40), "does not fit a 32-bit integer"),
-            (Value::Null, "null in a NOT NULL column"),
-        ];
-        for (value, expected) in cases {
-            let err =
-                convert_batch("chapters", &[&n], vec![Value::Integer(1), value], 1).unwrap_err();
-            assert!(
-                err.starts_with("table chapters, column minutes (integer), row 2: "),
-                "{err}"
-            );
-            assert!(err.contains(expected), "{err}");
-        }
-        let j = column("doc", Kind::Json, true);
-        let err = convert_batch("t", &[&j], vec![Value::Json("{oops".into())], 5).unwrap_err();
-        assert!(err.contains("row 5: invalid JSON"), "{err}");
-        let u = column("id", Kind::Uuid, false);
-        let err =
-            convert_batch("t", &[&u], vec![Value::Text("1; DROP TABLE t".into())], 1).unwrap_err();
-        assert!(err.contains("is not a UUID"), "{err}");
-    }
-
-    #[test]
-    fn numeric_text_must_be_decimal() {
-        assert!(is_decimal("12.50"));
-        assert!(is_decimal("-3"));
-        assert!(is_decimal(".5"));
-        assert!(!is_decimal("1e5"));
-        assert!(!is_decimal("."));
-        assert!(!is_decimal("12a"));
-    }
-
-    #[test]
-    fn quoting_doubles_inner_quotes() {
-        assert_eq!(quote("plain"), "\"plain\"");
-        assert_eq!(
-            quote("a\"; DROP TABLE x; --"),
-            "\"a\"\"; DROP TABLE x; --\""
-        );
     }
 
     #[test]

@@ -25,15 +25,19 @@ use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Column, Row, TypeInfo, ValueRef};
 use thiserror::Error;
 
-use crate::db::{Database, DbError};
+use crate::db::{Conn, Database, DbError};
 
 /// One check as declared.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Check {
+pub struct SmokeCheck {
+    /// What it checks, in words.
     pub name: String,
+    /// The query: it must return one row.
     pub sql: String,
+    /// Expected values by column.
     pub expect: BTreeMap<String, toml::Value>,
+    /// Where it applies (empty: every profile).
     #[serde(default)]
     pub profiles: Vec<String>,
     /// Per profile, expectations that replace or add to `expect`.
@@ -48,24 +52,33 @@ pub struct Check {
 #[serde(deny_unknown_fields)]
 struct CheckFile {
     #[serde(default)]
-    check: Vec<Check>,
+    check: Vec<SmokeCheck>,
 }
 
 /// Why the checks could not be loaded.
 #[derive(Debug, Error)]
 pub enum SmokeError {
+    /// A directory or file could not be read.
     #[error("cannot read smoke checks in {path}: {source}")]
     Read {
+        /// The directory or file.
         path: PathBuf,
+        /// Why.
         #[source]
         source: std::io::Error,
     },
+    /// A file is not a valid list of checks.
     #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, naming the check.
+        message: String,
+    },
 }
 
 /// Loads every `*.toml` in `dir`, in file-name order.
-pub fn load(dir: &Path) -> Result<Vec<Check>, SmokeError> {
+pub fn load(dir: &Path) -> Result<Vec<SmokeCheck>, SmokeError> {
     let read = |source| SmokeError::Read {
         path: dir.to_owned(),
         source,
@@ -114,7 +127,7 @@ pub fn load(dir: &Path) -> Result<Vec<Check>, SmokeError> {
     Ok(checks)
 }
 
-impl Check {
+impl SmokeCheck {
     /// Whether the check applies in `profile`.
     pub fn applies(&self, profile: &str) -> bool {
         self.profiles.is_empty() || self.profiles.iter().any(|p| p == profile)
@@ -133,9 +146,13 @@ impl Check {
 /// A value read back from the database.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Actual {
+    /// NULL.
     Null,
+    /// An integer.
     Int(i64),
+    /// A float.
     Float(f64),
+    /// Text (every PostgreSQL value is read as text).
     Text(String),
 }
 
@@ -179,8 +196,11 @@ pub fn matches(expected: &toml::Value, actual: &Actual) -> bool {
 /// The outcome of one check.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
+    /// The check's name.
     pub name: String,
+    /// The file it came from.
     pub file: String,
+    /// Whether every expectation held.
     pub passed: bool,
     /// `column: expected X, got Y` for each mismatch; or why the query failed.
     pub problems: Vec<String>,
@@ -189,33 +209,35 @@ pub struct CheckResult {
 /// Runs `checks` that apply in `profile` in one read-only transaction.
 pub async fn run(
     db: &Database,
-    checks: &[Check],
+    checks: &[SmokeCheck],
     profile: &str,
 ) -> Result<Vec<CheckResult>, DbError> {
     let mut results = Vec::new();
-    let applicable: Vec<&Check> = checks.iter().filter(|c| c.applies(profile)).collect();
-    if let Some(pool) = db.postgres() {
-        let mut conn = pool.acquire().await?;
-        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN READ ONLY").await?;
-        for check in applicable {
-            // The simple protocol returns every value as text, whatever its type.
-            let rows = sqlx::raw_sql(AssertSqlSafe(check.sql.clone()))
-                .fetch_all(&mut *tx)
-                .await;
-            let rows = rows.map(|rows| cells(&rows, postgres_value));
-            results.push(judge(check, profile, rows));
+    let applicable: Vec<&SmokeCheck> = checks.iter().filter(|c| c.applies(profile)).collect();
+    match db.acquire().await? {
+        Conn::Postgres(mut conn) => {
+            let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN READ ONLY").await?;
+            for check in applicable {
+                // The simple protocol returns every value as text, whatever its type.
+                let rows = sqlx::raw_sql(AssertSqlSafe(check.sql.clone()))
+                    .fetch_all(&mut *tx)
+                    .await;
+                let rows = rows.map(|rows| cells(&rows, postgres_value));
+                results.push(judge(check, profile, rows));
+            }
+            tx.rollback().await?;
         }
-        tx.rollback().await?;
-    } else if let Some(pool) = db.sqlite() {
-        let mut tx = pool.begin().await?;
-        for check in applicable {
-            let rows = sqlx::query(AssertSqlSafe(check.sql.clone()))
-                .fetch_all(&mut *tx)
-                .await;
-            let rows = rows.map(|rows| cells(&rows, sqlite_value));
-            results.push(judge(check, profile, rows));
+        Conn::Sqlite(mut conn) => {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            for check in applicable {
+                let rows = sqlx::query(AssertSqlSafe(check.sql.clone()))
+                    .fetch_all(&mut *tx)
+                    .await;
+                let rows = rows.map(|rows| cells(&rows, sqlite_value));
+                results.push(judge(check, profile, rows));
+            }
+            tx.rollback().await?;
         }
-        tx.rollback().await?;
     }
     Ok(results)
 }
@@ -259,7 +281,7 @@ fn sqlite_value(row: &sqlx::sqlite::SqliteRow, i: usize) -> Actual {
 }
 
 fn judge(
-    check: &Check,
+    check: &SmokeCheck,
     profile: &str,
     rows: Result<Vec<Vec<(String, Actual)>>, sqlx::Error>,
 ) -> CheckResult {

@@ -10,27 +10,33 @@ use serde::Serialize;
 
 use crate::config::{Config, PluginConfig};
 use crate::grant::TableName;
+use crate::plan::{self, Destination, RunOptions};
 use crate::report::{PluginStatus, Report, RunReport};
-use crate::runner::{self, RunOptions, Target};
+use crate::runner;
 use crate::sandbox::Sandbox;
 
 /// One check of one plugin.
 #[derive(Debug, Clone, Serialize)]
-pub struct Check {
+pub struct VerifyCheck {
+    /// The plugin (or `seedhost`, for a failure outside any plugin).
     pub plugin: String,
     /// `load`, `grant` or `dry-run`.
     pub check: String,
+    /// Whether it passed.
     pub passed: bool,
     /// Why it failed, or what it found.
     pub detail: Option<String>,
+    /// How long it took.
     pub duration_ms: u64,
 }
 
 /// Everything `verify` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
+    /// The profile the dry run ran in.
     pub env: String,
-    pub checks: Vec<Check>,
+    /// Every check, plugin by plugin.
+    pub checks: Vec<VerifyCheck>,
     /// The dry run's own report.
     pub dry_run: RunReport,
 }
@@ -75,7 +81,8 @@ impl VerifyReport {
             self.checks.len()
         );
         for plugin in plugins {
-            let checks: Vec<&Check> = self.checks.iter().filter(|c| c.plugin == plugin).collect();
+            let checks: Vec<&VerifyCheck> =
+                self.checks.iter().filter(|c| c.plugin == plugin).collect();
             let failed = checks.iter().filter(|c| !c.passed).count();
             let _ = writeln!(
                 xml,
@@ -117,17 +124,17 @@ fn escape(s: &str) -> String {
         .replace('\'', "&apos;")
 }
 
-/// Verifies every configured plugin, then dry-runs those granted `target.env`.
-pub async fn verify(config: &Config, target: &Target) -> VerifyReport {
+/// Verifies every configured plugin, then dry-runs those granted `destination.env`.
+pub async fn verify(config: &Config, destination: &Destination) -> VerifyReport {
     let mut checks = Vec::new();
-    let cache = runner::cache_dir(config, &target.process_env);
+    let cache = plan::cache_dir(config, &destination.process_env);
     match Sandbox::new(Some(cache)) {
         Ok(sandbox) => {
             for plugin in config.plugins.values() {
                 static_checks(&sandbox, plugin, &mut checks);
             }
         }
-        Err(e) => checks.push(Check {
+        Err(e) => checks.push(VerifyCheck {
             plugin: "seedhost".into(),
             check: "sandbox".into(),
             passed: false,
@@ -140,9 +147,9 @@ pub async fn verify(config: &Config, target: &Target) -> VerifyReport {
         dry_run: true,
         ..RunOptions::default()
     };
-    let dry_run = runner::run(config, target, &options).await;
+    let dry_run = runner::run(config, destination, &options).await;
     for p in &dry_run.plugins {
-        checks.push(Check {
+        checks.push(VerifyCheck {
             plugin: p.name.clone(),
             check: "dry-run".into(),
             passed: p.status == PluginStatus::Ok,
@@ -164,7 +171,7 @@ pub async fn verify(config: &Config, target: &Target) -> VerifyReport {
         });
     }
     if let Some(error) = &dry_run.error {
-        checks.push(Check {
+        checks.push(VerifyCheck {
             plugin: "seedhost".into(),
             check: "dry-run".into(),
             passed: false,
@@ -173,7 +180,7 @@ pub async fn verify(config: &Config, target: &Target) -> VerifyReport {
         });
     }
     VerifyReport {
-        env: target.env.clone(),
+        env: destination.env.clone(),
         checks,
         dry_run,
     }
@@ -181,16 +188,17 @@ pub async fn verify(config: &Config, target: &Target) -> VerifyReport {
 
 /// Loads the component (contract version included) and compares its
 /// metadata, when it exports one, with its grant.
-fn static_checks(sandbox: &Sandbox, plugin: &PluginConfig, checks: &mut Vec<Check>) {
+fn static_checks(sandbox: &Sandbox, plugin: &PluginConfig, checks: &mut Vec<VerifyCheck>) {
     let started = Instant::now();
     let loaded = tokio::task::block_in_place(|| sandbox.load(&plugin.name, &plugin.wasm));
-    let check = |check: &str, result: Result<Option<String>, String>, started: Instant| Check {
-        plugin: plugin.name.clone(),
-        check: check.into(),
-        passed: result.is_ok(),
-        detail: result.unwrap_or_else(Some),
-        duration_ms: started.elapsed().as_millis() as u64,
-    };
+    let check =
+        |check: &str, result: Result<Option<String>, String>, started: Instant| VerifyCheck {
+            plugin: plugin.name.clone(),
+            check: check.into(),
+            passed: result.is_ok(),
+            detail: result.unwrap_or_else(Some),
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
     let loaded = match loaded {
         Ok(loaded) => {
             let how = if loaded.cached { "cached" } else { "compiled" };
@@ -307,14 +315,14 @@ mod tests {
         let report = VerifyReport {
             env: "local".into(),
             checks: vec![
-                Check {
+                VerifyCheck {
                     plugin: "p".into(),
                     check: "load".into(),
                     passed: true,
                     detail: None,
                     duration_ms: 5,
                 },
-                Check {
+                VerifyCheck {
                     plugin: "p".into(),
                     check: "dry-run".into(),
                     passed: false,

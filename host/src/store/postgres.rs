@@ -19,7 +19,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 use crate::contract::Counts;
-use crate::schema::{Column, ColumnData, Kind, TableSchema, quote};
+use crate::convert::ColumnData;
+use crate::db::quote;
+use crate::schema::{Column, Kind, TableSchema};
+
+use super::copy::encode_binary;
 
 /// The table's columns and unique keys, or `None` when there is no such table.
 pub async fn describe(
@@ -283,84 +287,4 @@ pub async fn upsert(
         updated,
         unchanged: rows as u64 - inserted - updated,
     })
-}
-
-/// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01.
-const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
-/// Days from 0001-01-01 (chrono's day 1 of the common era) to 2000-01-01.
-const PG_EPOCH_DAYS_FROM_CE: i32 = 730_120;
-
-/// Writes `rows` rows in COPY's binary format: header, then per row a field
-/// count and each field as length and bytes (-1 for NULL), then a trailer.
-pub fn encode_binary(columns: &[Column], data: &[ColumnData], rows: usize, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
-    out.extend_from_slice(&0u32.to_be_bytes()); // flags
-    out.extend_from_slice(&0u32.to_be_bytes()); // header extension
-    let fields = (columns.len() as i16).to_be_bytes();
-    for row in 0..rows {
-        out.extend_from_slice(&fields);
-        for (column, data) in columns.iter().zip(data) {
-            field(column, data, row, out);
-        }
-    }
-    out.extend_from_slice(&(-1i16).to_be_bytes());
-}
-
-fn put(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
-    out.extend_from_slice(bytes);
-}
-
-fn field(column: &Column, data: &ColumnData, row: usize, out: &mut Vec<u8>) {
-    const NULL: [u8; 4] = (-1i32).to_be_bytes();
-    match data {
-        ColumnData::Bool(v) => match v[row] {
-            Some(b) => put(out, &[u8::from(b)]),
-            None => out.extend_from_slice(&NULL),
-        },
-        ColumnData::Int(v) => match (v[row], column.kind) {
-            (Some(i), Kind::Int(16)) => put(out, &(i as i16).to_be_bytes()),
-            (Some(i), Kind::Int(32)) => put(out, &(i as i32).to_be_bytes()),
-            (Some(i), _) => put(out, &i.to_be_bytes()),
-            (None, _) => out.extend_from_slice(&NULL),
-        },
-        ColumnData::Float(v) => match v[row] {
-            Some(f) if column.sql_type == "real" => put(out, &(f as f32).to_be_bytes()),
-            Some(f) => put(out, &f.to_be_bytes()),
-            None => out.extend_from_slice(&NULL),
-        },
-        ColumnData::Text(v) => match &v[row] {
-            // jsonb's binary form is a version byte and the JSON text.
-            Some(s) if column.sql_type == "jsonb" => {
-                out.extend_from_slice(&(s.len() as i32 + 1).to_be_bytes());
-                out.push(1);
-                out.extend_from_slice(s.as_bytes());
-            }
-            Some(s) => put(out, s.as_bytes()),
-            None => out.extend_from_slice(&NULL),
-        },
-        ColumnData::Uuid(v) => match v[row] {
-            Some(u) => put(out, u.as_bytes()),
-            None => out.extend_from_slice(&NULL),
-        },
-        ColumnData::Timestamp(v) => match v[row] {
-            // A timestamp without time zone holds the same UTC wall time.
-            Some(t) => put(out, &(t.timestamp_micros() - PG_EPOCH_MICROS).to_be_bytes()),
-            None => out.extend_from_slice(&NULL),
-        },
-        ColumnData::Date(v) => match v[row] {
-            Some(d) => {
-                use chrono::Datelike;
-                put(
-                    out,
-                    &(d.num_days_from_ce() - PG_EPOCH_DAYS_FROM_CE).to_be_bytes(),
-                )
-            }
-            None => out.extend_from_slice(&NULL),
-        },
-        ColumnData::Bytes(v) => match &v[row] {
-            Some(b) => put(out, b),
-            None => out.extend_from_slice(&NULL),
-        },
-    }
 }

@@ -11,7 +11,9 @@ use sqlx::sqlite::SqliteArguments;
 use sqlx::{AssertSqlSafe, Sqlite, Transaction};
 
 use crate::contract::Counts;
-use crate::schema::{Column, ColumnData, Kind, TableSchema, quote};
+use crate::convert::ColumnData;
+use crate::db::quote;
+use crate::schema::{Column, Kind, TableSchema};
 
 /// SQLite's limit on bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER).
 const MAX_VARIABLES: usize = 32_766;
@@ -129,6 +131,8 @@ pub struct Statements {
 }
 
 impl Statements {
+    /// The statement parts for writing `columns` of `table`, keyed on
+    /// `conflict`, updating `update` (none: do nothing).
     pub fn new(
         table: &TableSchema,
         columns: &[&Column],
@@ -198,7 +202,7 @@ pub async fn upsert(
     data: Vec<ColumnData>,
     rows: usize,
 ) -> Result<Counts, sqlx::Error> {
-    let mut counts = super::zero();
+    let mut counts = Counts::zero();
     let chunk = statements.rows_per_statement();
     let mut start = 0;
     while start < rows {

@@ -1,0 +1,101 @@
+//! The read-only commands: `status` (migration files against the database's
+//! record, and the configured plugins) and `smoke` (the checks of `smoke/`).
+//! Neither changes the database, nor creates the embedded default to look at it.
+
+use crate::config::Config;
+use crate::db::Database;
+use crate::migrate;
+use crate::plan::{self, Destination, RunError};
+use crate::redact::redact;
+use crate::report::{PluginEntry, SmokeReport, StatusReport};
+use crate::smoke;
+
+/// Runs the smoke checks that apply to the profile, read-only.
+pub async fn smoke(config: &Config, destination: &Destination) -> SmokeReport {
+    let mut report = SmokeReport {
+        env: destination.env.clone(),
+        database: None,
+        checks: Vec::new(),
+        error: None,
+    };
+    if let Err(e) = smoke_inner(config, destination, &mut report).await {
+        report.error = Some(e.to_string());
+    }
+    report
+}
+
+async fn smoke_inner(
+    config: &Config,
+    destination: &Destination,
+    report: &mut SmokeReport,
+) -> Result<(), RunError> {
+    let profile = plan::resolve(config, destination)?;
+    report.database = Some(redact(&profile.database_url));
+    let checks = smoke::load(&config.smoke).map_err(|e| RunError::Plan(e.to_string()))?;
+    if !checks.iter().any(|c| c.applies(&destination.env)) {
+        return Err(RunError::Plan(format!(
+            "no smoke check in {} applies to profile `{}`",
+            config.smoke.display(),
+            destination.env
+        )));
+    }
+    if plan::default_database_missing(config, &profile) {
+        return Err(RunError::Plan(
+            "the local database does not exist yet: run `seedhost setup` first".into(),
+        ));
+    }
+    let db = Database::connect(&profile.database_url).await?;
+    let results = smoke::run(&db, &checks, &destination.env).await;
+    db.close().await;
+    report.checks = results?;
+    Ok(())
+}
+
+/// Reads migration and plugin status without changing the database.
+pub async fn status(config: &Config, destination: &Destination) -> StatusReport {
+    let plugins = config
+        .plugins
+        .values()
+        .map(|p| PluginEntry {
+            name: p.name.clone(),
+            wasm: p.wasm.display().to_string(),
+            built: p.wasm.is_file(),
+            tables: p.grant.tables().iter().map(ToString::to_string).collect(),
+            profiles: p.grant.profiles().to_vec(),
+            after: p.after.clone(),
+        })
+        .collect();
+    let mut report = StatusReport {
+        env: destination.env.clone(),
+        database: None,
+        migrations: Vec::new(),
+        plugins,
+        error: None,
+    };
+    if let Err(e) = status_inner(config, destination, &mut report).await {
+        report.error = Some(e.to_string());
+    }
+    report
+}
+
+async fn status_inner(
+    config: &Config,
+    destination: &Destination,
+    report: &mut StatusReport,
+) -> Result<(), RunError> {
+    let profile = plan::resolve(config, destination)?;
+    report.database = Some(redact(&profile.database_url));
+    let backend = crate::db::Backend::of(&profile.database_url)?;
+    let files = migrate::discover(&config.migrations, backend)?;
+    // The embedded default that was never created has applied nothing; do not
+    // create it just to look.
+    if plan::default_database_missing(config, &profile) {
+        report.migrations = migrate::status(&files, &[]);
+        return Ok(());
+    }
+    let db = Database::connect(&profile.database_url).await?;
+    let applied = migrate::applied(&db).await;
+    db.close().await;
+    report.migrations = migrate::status(&files, &applied?);
+    Ok(())
+}

@@ -1,0 +1,431 @@
+//! Deciding before connecting: what a command will do, worked out from the
+//! configuration, the profile and the files alone. Which plugins run, in which
+//! order, which are refused or skipped and why; which database (and whether a
+//! reset is confirmed); which migration files apply. Nothing here touches a
+//! database, so a refused plugin or a missing URL never connects anywhere.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::config::{Config, PluginConfig};
+use crate::db::{Backend, DbError};
+use crate::migrate::{self, MigrationError, MigrationFile};
+use crate::profile::{self, Profile, ProfileError};
+
+/// Where compiled components are cached unless `SEEDHOST_CACHE_DIR` says otherwise,
+/// relative to the project root.
+pub const CACHE_DIR: &str = ".seedhost/cache";
+
+/// A failure outside any single plugin's run.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The profile could not be resolved.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// The database could not be used.
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Migration files or the migration record are wrong.
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    /// The sandbox could not start or load a plugin.
+    #[error(transparent)]
+    Sandbox(#[from] crate::sandbox::SandboxError),
+    /// The command itself is refused (plugins, profiles, reset guard).
+    #[error("{0}")]
+    Plan(String),
+}
+
+/// Which database a command is for: the profile, an optional explicit URL and
+/// the process environment the profile is resolved in.
+#[derive(Debug, Clone)]
+pub struct Destination {
+    /// The profile's name (`--env`).
+    pub env: String,
+    /// `--database-url`, which wins over the profile's variables.
+    pub database_url: Option<String>,
+    /// The process environment (a parameter so tests control it).
+    pub process_env: HashMap<String, String>,
+}
+
+/// What `seedhost run` (or `migrate`, `reset`, `setup`) was asked to do.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Plugins named on the command line, in order.
+    pub plugins: Vec<String>,
+    /// Every plugin granted the profile, in dependency order.
+    pub all: bool,
+    /// Do everything in a transaction that is rolled back.
+    pub dry_run: bool,
+    /// `--param key=value`, overriding the configuration's parameters.
+    pub params: Vec<(String, String)>,
+    /// Clear the database before migrating (`reset`, `setup`).
+    pub reset: Option<ResetGuard>,
+    /// Show a spinner per plugin with the rows written so far (on a terminal).
+    pub progress: bool,
+}
+
+/// What makes a reset of a profile other than `local` deliberate: `--force`
+/// and the database's name, typed back or given with `--confirm`.
+#[derive(Debug, Clone, Default)]
+pub struct ResetGuard {
+    /// `--force`.
+    pub force: bool,
+    /// The database name as confirmed, at the prompt or with `--confirm`.
+    pub confirm: Option<String>,
+}
+
+/// Plugins that will not run, each with the reason.
+pub type Skipped = Vec<(String, String)>;
+
+/// Everything decided before connecting.
+#[derive(Debug)]
+pub struct Plan<'c> {
+    /// The plugins to run, in order.
+    pub plugins: Vec<&'c PluginConfig>,
+    /// The resolved profile: the database URL and where it came from.
+    pub profile: Profile,
+    /// The migration files that apply to the database's backend.
+    pub migrations: Vec<MigrationFile>,
+}
+
+/// Decides what a run will do; refuses what can be refused without a database.
+/// Plugins that will not run are added to `skipped` with the reason, even when
+/// a later step refuses the run, so the report can list them.
+pub fn decide<'c>(
+    config: &'c Config,
+    destination: &Destination,
+    options: &RunOptions,
+    skipped: &mut Skipped,
+) -> Result<Plan<'c>, RunError> {
+    let (plugins, not_run) = select(config, options, &destination.env)?;
+    skipped.extend(not_run);
+    let profile = resolve(config, destination)?;
+    if let Some(guard) = &options.reset {
+        if options.dry_run {
+            return Err(RunError::Plan("a reset cannot be a dry run".into()));
+        }
+        check_reset_guard(guard, &destination.env, &profile.database_url)?;
+    }
+    let backend = Backend::of(&profile.database_url)?;
+    let migrations = migrate::discover(&config.migrations, backend)?;
+    Ok(Plan {
+        plugins,
+        profile,
+        migrations,
+    })
+}
+
+/// Resolves the destination's profile for the project.
+pub fn resolve(config: &Config, destination: &Destination) -> Result<Profile, ProfileError> {
+    profile::resolve(
+        &config.root,
+        &destination.env,
+        destination.database_url.as_deref(),
+        &destination.process_env,
+    )
+}
+
+/// Whether the profile would use the embedded default database, and that
+/// database was never created (read-only commands then do not create it).
+pub fn default_database_missing(config: &Config, profile: &Profile) -> bool {
+    profile.source == profile::UrlSource::Default
+        && !config.root.join(profile::LOCAL_DATABASE).exists()
+}
+
+/// The name a reset must be confirmed with: the database of a PostgreSQL URL,
+/// the file name of a SQLite one. Decided without connecting.
+pub fn database_name(url: &str) -> String {
+    let parsed = url::Url::parse(url).ok();
+    if url.starts_with("sqlite:") {
+        let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+        let path = path.split('?').next().unwrap_or(path);
+        return std::path::Path::new(path)
+            .file_name()
+            .map_or_else(|| path.to_owned(), |f| f.to_string_lossy().into_owned());
+    }
+    let Some(parsed) = parsed else {
+        return url.to_owned();
+    };
+    if let Some((_, name)) = parsed.query_pairs().find(|(k, _)| k == "dbname") {
+        return name.into_owned();
+    }
+    let path = parsed.path().trim_start_matches('/');
+    if path.is_empty() {
+        // PostgreSQL's default database is the user's name.
+        parsed.username().to_owned()
+    } else {
+        url::form_urlencoded::parse(path.as_bytes())
+            .map(|(k, v)| {
+                if v.is_empty() {
+                    k.into_owned()
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect()
+    }
+}
+
+/// The database name a reset of `destination` must be confirmed with.
+pub fn reset_confirmation_name(
+    config: &Config,
+    destination: &Destination,
+) -> Result<String, RunError> {
+    Ok(database_name(&resolve(config, destination)?.database_url))
+}
+
+fn check_reset_guard(guard: &ResetGuard, env: &str, url: &str) -> Result<(), RunError> {
+    if env == profile::LOCAL {
+        return Ok(());
+    }
+    let name = database_name(url);
+    if !guard.force {
+        return Err(RunError::Plan(format!(
+            "refusing to reset profile `{env}` (database {name}): only `local` resets without \
+             question; pass --force and confirm the database name"
+        )));
+    }
+    match &guard.confirm {
+        Some(given) if *given == name => Ok(()),
+        Some(given) => Err(RunError::Plan(format!(
+            "refusing to reset: confirmation {given:?} does not match the database name {name:?}"
+        ))),
+        None => Err(RunError::Plan(format!(
+            "refusing to reset profile `{env}`: confirm the database name, interactively or with --confirm {name}"
+        ))),
+    }
+}
+
+/// Where compiled components are cached for this project.
+pub fn cache_dir(config: &Config, env: &HashMap<String, String>) -> PathBuf {
+    env.get("SEEDHOST_CACHE_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| config.root.join(CACHE_DIR))
+}
+
+/// The plugins to run, in order, and those skipped with the reason. Named
+/// plugins must exist and be granted the profile; with `--all`, every plugin
+/// granted the profile runs, in dependency order, and the others are skipped.
+fn select<'c>(
+    config: &'c Config,
+    options: &RunOptions,
+    env: &str,
+) -> Result<(Vec<&'c PluginConfig>, Skipped), RunError> {
+    if options.all && !options.plugins.is_empty() {
+        return Err(RunError::Plan(
+            "give plugin names or --all, not both".into(),
+        ));
+    }
+    let refuse = |p: &PluginConfig| {
+        RunError::Plan(format!(
+            "plugin `{}` may run only in profile{} {} (its grant in {}); refusing to run it in `{env}`",
+            p.name,
+            if p.grant.profiles().len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            p.grant.profiles().join(", "),
+            config.path.display()
+        ))
+    };
+    if !options.all {
+        let mut chosen = Vec::new();
+        for name in &options.plugins {
+            let plugin = config.plugin(name).map_err(RunError::Plan)?;
+            if !plugin.grant.allows_profile(env) {
+                return Err(refuse(plugin));
+            }
+            if !chosen.iter().any(|p: &&PluginConfig| p.name == *name) {
+                chosen.push(plugin);
+            }
+        }
+        return Ok((chosen, Vec::new()));
+    }
+    let order = dependency_order(&config.plugins)?;
+    let mut chosen = Vec::new();
+    let mut skipped = Vec::new();
+    for plugin in order {
+        if plugin.grant.allows_profile(env) {
+            chosen.push(plugin);
+        } else {
+            tracing::info!(plugin = %plugin.name, "skipped: not granted profile {env}");
+            skipped.push((
+                plugin.name.clone(),
+                format!(
+                    "its grant allows {} only",
+                    plugin.grant.profiles().join(", ")
+                ),
+            ));
+        }
+    }
+    Ok((chosen, skipped))
+}
+
+/// Plugins ordered so each comes after those in its `after` list; ties keep
+/// name order. A cycle is an error that names it.
+pub fn dependency_order(
+    plugins: &BTreeMap<String, PluginConfig>,
+) -> Result<Vec<&PluginConfig>, RunError> {
+    let mut order: Vec<&PluginConfig> = Vec::with_capacity(plugins.len());
+    let mut state: HashMap<&str, bool> = HashMap::new(); // false: visiting, true: done
+    fn visit<'c>(
+        plugin: &'c PluginConfig,
+        plugins: &'c BTreeMap<String, PluginConfig>,
+        state: &mut HashMap<&'c str, bool>,
+        path: &mut Vec<&'c str>,
+        order: &mut Vec<&'c PluginConfig>,
+    ) -> Result<(), RunError> {
+        match state.get(plugin.name.as_str()) {
+            Some(true) => return Ok(()),
+            Some(false) => {
+                let start = path.iter().position(|n| *n == plugin.name).unwrap_or(0);
+                let mut cycle: Vec<&str> = path[start..].to_vec();
+                cycle.push(&plugin.name);
+                return Err(RunError::Plan(format!(
+                    "plugins depend on each other in a cycle: {}",
+                    cycle.join(" → ")
+                )));
+            }
+            None => {}
+        }
+        state.insert(&plugin.name, false);
+        path.push(&plugin.name);
+        for before in &plugin.after {
+            // Config::parse guarantees every `after` names a configured plugin.
+            visit(&plugins[before], plugins, state, path, order)?;
+        }
+        path.pop();
+        state.insert(&plugin.name, true);
+        order.push(plugin);
+        Ok(())
+    }
+    for plugin in plugins.values() {
+        visit(plugin, plugins, &mut state, &mut Vec::new(), &mut order)?;
+    }
+    Ok(order)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config(text: &str) -> Config {
+        Config::parse(text, Path::new("seedhost.toml"), Path::new("/p")).unwrap()
+    }
+
+    const PLUGINS: &str = r#"
+        [plugins.catalog]
+        wasm = "c.wasm"
+        tables = []
+        profiles = ["local", "staging"]
+        after = ["curriculum"]
+
+        [plugins.curriculum]
+        wasm = "cu.wasm"
+        tables = []
+        profiles = ["staging", "local"]
+
+        [plugins.test-users]
+        wasm = "t.wasm"
+        tables = []
+        profiles = ["local"]
+    "#;
+
+    fn names(plugins: &[&PluginConfig]) -> Vec<String> {
+        plugins.iter().map(|p| p.name.clone()).collect()
+    }
+
+    #[test]
+    fn all_runs_granted_plugins_in_dependency_order() {
+        let c = config(PLUGINS);
+        let options = RunOptions {
+            all: true,
+            ..Default::default()
+        };
+        let (chosen, skipped) = select(&c, &options, "staging").unwrap();
+        assert_eq!(names(&chosen), ["curriculum", "catalog"]);
+        assert_eq!(skipped[0].0, "test-users");
+        let (chosen, skipped) = select(&c, &options, "local").unwrap();
+        assert_eq!(names(&chosen), ["curriculum", "catalog", "test-users"]);
+        assert!(skipped.is_empty());
+    }
+
+    #[test]
+    fn named_plugin_outside_its_profiles_is_refused() {
+        let c = config(PLUGINS);
+        let options = RunOptions {
+            plugins: vec!["test-users".into()],
+            ..Default::default()
+        };
+        let err = select(&c, &options, "staging").unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("`test-users` may run only in profile local"),
+            "{message}"
+        );
+        assert!(
+            message.contains("refusing to run it in `staging`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn database_names_come_from_the_url() {
+        assert_eq!(
+            database_name("postgres://u:p@host:5432/staging_db"),
+            "staging_db"
+        );
+        assert_eq!(database_name("postgresql://u@host/"), "u");
+        assert_eq!(database_name("postgres://u@host/x?dbname=other"), "other");
+        assert_eq!(
+            database_name("sqlite:///tmp/p/.seedhost/local.db?mode=rwc"),
+            "local.db"
+        );
+        assert_eq!(database_name("sqlite://rel/dir/x.db"), "x.db");
+    }
+
+    #[test]
+    fn resets_beyond_local_need_force_and_the_name() {
+        let url = "postgres://u@h/staging_db";
+        let guard = |force, confirm: Option<&str>| ResetGuard {
+            force,
+            confirm: confirm.map(str::to_owned),
+        };
+        assert!(check_reset_guard(&guard(false, None), "local", url).is_ok());
+        let refuse = |g: ResetGuard| {
+            check_reset_guard(&g, "staging", url)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(refuse(guard(false, Some("staging_db"))).contains("pass --force"));
+        assert!(refuse(guard(true, None)).contains("--confirm staging_db"));
+        assert!(refuse(guard(true, Some("prod"))).contains("does not match"));
+        assert!(check_reset_guard(&guard(true, Some("staging_db")), "staging", url).is_ok());
+    }
+
+    #[test]
+    fn cycles_are_named() {
+        let c = config(
+            r#"
+            [plugins.a]
+            wasm = "a.wasm"
+            tables = []
+            profiles = ["local"]
+            after = ["b"]
+            [plugins.b]
+            wasm = "b.wasm"
+            tables = []
+            profiles = ["local"]
+            after = ["a"]
+        "#,
+        );
+        let err = dependency_order(&c.plugins).unwrap_err().to_string();
+        assert!(err.contains("a → b → a"), "{err}");
+    }
+}

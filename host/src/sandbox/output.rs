@@ -1,0 +1,171 @@
+//! A plugin's stdout and stderr: captured, never inherited. Complete lines go
+//! to `tracing` under the plugin's name as they arrive; the last few are kept
+//! for the message of a trap (a Rust guest's panic message is printed there).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
+
+/// A plugin's stdout or stderr: complete lines go to `tracing` as they arrive.
+#[derive(Clone)]
+pub struct LogStream {
+    plugin: Arc<str>,
+    stream: &'static str,
+    pending: Arc<Mutex<Vec<u8>>>,
+    /// The last few lines, for error messages.
+    recent: Arc<Mutex<VecDeque<String>>>,
+}
+
+/// Lines of a stream kept for error messages.
+const RECENT_LINES: usize = 4;
+
+/// A line longer than this is logged in pieces, so a plugin cannot make the
+/// host buffer without bound.
+const MAX_LINE: usize = 64 * 1024;
+
+impl LogStream {
+    /// The stream called `stream` (stdout, stderr) of `plugin`.
+    pub fn new(plugin: Arc<str>, stream: &'static str) -> LogStream {
+        LogStream {
+            plugin,
+            stream,
+            pending: Arc::new(Mutex::new(Vec::new())),
+            recent: Arc::new(Mutex::new(VecDeque::with_capacity(RECENT_LINES))),
+        }
+    }
+
+    /// The last lines written, minus Rust's backtrace hint.
+    pub fn recent(&self) -> Vec<String> {
+        let recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        recent
+            .iter()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
+            .cloned()
+            .collect()
+    }
+
+    fn emit(&self, line: &[u8]) {
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_end_matches('\r');
+        tracing::info!(target: "plugin", plugin = &*self.plugin, stream = self.stream, "{text}");
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        if recent.len() == RECENT_LINES {
+            recent.pop_front();
+        }
+        recent.push_back(text.chars().take(500).collect());
+    }
+
+    fn write_bytes(&self, bytes: &[u8]) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        pending.extend_from_slice(bytes);
+        while let Some(end) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=end).collect();
+            self.emit(&line[..line.len() - 1]);
+        }
+        if pending.len() > MAX_LINE {
+            let chunk: Vec<u8> = std::mem::take(&mut *pending);
+            self.emit(&chunk);
+        }
+    }
+
+    /// Logs what is left of an unfinished last line.
+    pub fn flush_partial(&self) {
+        let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if !pending.is_empty() {
+            let rest = std::mem::take(&mut *pending);
+            self.emit(&rest);
+        }
+    }
+}
+
+impl IsTerminal for LogStream {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for LogStream {
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+
+    fn async_stream(&self) -> Box<dyn tokio::io::AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl Pollable for LogStream {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for LogStream {
+    fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
+        self.write_bytes(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        Ok(MAX_LINE)
+    }
+}
+
+impl tokio::io::AsyncWrite for LogStream {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.write_bytes(buf);
+        std::task::Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_last_lines_without_blanks_or_the_backtrace_hint() {
+        let stream = LogStream::new(Arc::from("p"), "stderr");
+        stream.write_bytes(b"one\ntwo\n\n");
+        stream.write_bytes(b"thr");
+        stream.write_bytes(b"ee\r\nnote: run with `RUST_BACKTRACE=1` to see more\nfour\nfive");
+        // Lines arrive whole, however the bytes were split; "five" is not a
+        // line until it is flushed.
+        assert_eq!(stream.recent(), ["three", "four"]);
+        stream.flush_partial();
+        assert_eq!(stream.recent(), ["three", "four", "five"]);
+    }
+
+    #[test]
+    fn an_endless_line_is_logged_in_pieces() {
+        let stream = LogStream::new(Arc::from("p"), "stdout");
+        stream.write_bytes(&vec![b'x'; MAX_LINE + 1]);
+        assert!(stream.pending.lock().unwrap().is_empty());
+        let recent = stream.recent();
+        assert_eq!(recent.len(), 1);
+        // Kept lines are cut to 500 characters.
+        assert_eq!(recent[0].len(), 500);
+    }
+}
