@@ -9,7 +9,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::plan::{self, Destination, ResetGuard, RunOptions};
-use crate::report::{Report, RunReport};
+use crate::report::{RepairReport, Report, RunReport};
 use crate::{inspect, runner};
 use std::io::IsTerminal;
 
@@ -49,8 +49,25 @@ pub(crate) enum Command {
             With --dry-run, migrations and plugins run inside one transaction that is rolled \
             back: the report shows exactly what a real run would do, and nothing is written.")]
     Run(RunArgs),
-    /// Apply pending migrations only
+    /// Apply pending migrations only; `migrate repair VERSION` realigns a changed file's checksum
+    #[command(
+        long_about = "Apply pending migrations only.\n\n\
+        On a Supabase database (one with the Supabase CLI's history, or Supabase Auth's), what \
+        seedhost applies is recorded in supabase_migrations.schema_migrations too, and what the \
+        CLI applied is adopted: recorded in seedhost's history, never run again.\n\n\
+        `seedhost migrate repair VERSION` records the current checksum of an applied migration \
+        whose file was changed on purpose, and says what it replaced. It runs nothing.",
+        args_conflicts_with_subcommands = true
+    )]
     Migrate(MigrateArgs),
+    /// Make this directory a seedhost project (in a Supabase project: share supabase/migrations)
+    #[command(long_about = "Make the current directory a seedhost project.\n\n\
+        In a Supabase project (one with supabase/config.toml), seedhost.toml points at \
+        supabase/migrations, which the Supabase CLI and seedhost then share with one history. \
+        Elsewhere it writes a starter project with a first migration. Either way it adds \
+        .env.local.example and .env.staging.example and a .gitignore entry. It overwrites \
+        nothing and stops if seedhost.toml exists.")]
+    Init,
     /// Show applied, pending and changed migrations, and the configured plugins
     Status(DbArgs),
     /// Create migrations/<UTC yyyymmddhhmmss>_<description>.sql
@@ -159,6 +176,21 @@ pub(crate) struct MigrateArgs {
 
     #[command(flatten)]
     pub db: DbArgs,
+
+    #[command(subcommand)]
+    pub action: Option<MigrateAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum MigrateAction {
+    /// Record the current checksum of an applied migration whose file was changed on purpose
+    Repair {
+        /// The migration's version (the digits its file name starts with)
+        version: String,
+
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -220,6 +252,42 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Err(e) => failed(&args.db, args.dry_run, e),
             };
             finish(&report, args.db.json)
+        }
+        Command::Migrate(MigrateArgs {
+            action: Some(MigrateAction::Repair { version, db }),
+            ..
+        }) => {
+            let report = match config {
+                Ok(config) => runner::repair(&config, &destination(&db), &version).await,
+                Err(e) => RepairReport::failed(&db.env, e),
+            };
+            finish(&report, db.json)
+        }
+        Command::Init => {
+            let dir = match std::env::current_dir() {
+                Ok(dir) => dir,
+                Err(e) => return fail(format!("cannot read the current directory: {e}")),
+            };
+            match crate::init::init(&dir, chrono::Utc::now()) {
+                Ok(done) => {
+                    println!(
+                        "{}",
+                        if done.supabase {
+                            "a Supabase project: seedhost.toml shares supabase/migrations with the Supabase CLI"
+                        } else {
+                            "a starter project"
+                        }
+                    );
+                    for file in &done.written {
+                        println!("  wrote {}", file.display());
+                    }
+                    for file in &done.kept {
+                        println!("  kept  {}", file.display());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
         }
         Command::Migrate(args) => {
             let options = RunOptions {

@@ -6,6 +6,8 @@
 //! migrations = "migrations"          # default
 //! smoke = "smoke"                    # default: the smoke checks' directory
 //! reset_schemas = ["public"]         # default: what `seedhost reset` clears on PostgreSQL
+//! supabase_history = "auto"          # default; or "always", "never": the Supabase CLI's history
+//! sqlite_migrations = "sqlite_migrations"   # optional: SQLite's versions of migrations
 //!
 //! [limits]                           # defaults for every plugin
 //! cpu_seconds = 60
@@ -85,6 +87,10 @@ struct RawConfig {
     #[serde(default = "default_reset_schemas")]
     reset_schemas: Vec<String>,
     #[serde(default)]
+    supabase_history: SupabaseHistory,
+    #[serde(default)]
+    sqlite_migrations: Option<PathBuf>,
+    #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
     plugins: BTreeMap<String, RawPlugin>,
@@ -125,6 +131,21 @@ struct RawPlugin {
     limits: RawLimits,
 }
 
+/// Whether seedhost also keeps the Supabase CLI's migration history
+/// (`supabase_migrations.schema_migrations`) on PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SupabaseHistory {
+    /// On databases that look like a Supabase project's: they have the CLI's
+    /// history, or Supabase Auth's (`auth.schema_migrations`).
+    #[default]
+    Auto,
+    /// On every PostgreSQL database (creating `supabase_migrations`).
+    Always,
+    /// Never.
+    Never,
+}
+
 /// A loaded, checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -138,6 +159,11 @@ pub struct Config {
     pub smoke: PathBuf,
     /// PostgreSQL schemas whose objects `seedhost reset` drops.
     pub reset_schemas: Vec<String>,
+    /// Whether the Supabase CLI's migration history is kept too.
+    pub supabase_history: SupabaseHistory,
+    /// SQLite's own versions of migrations, where the Supabase CLI does not
+    /// look: on SQLite a file here replaces the same version's file (or adds one).
+    pub sqlite_migrations: Option<PathBuf>,
     /// Plugins by name, sorted.
     pub plugins: BTreeMap<String, PluginConfig>,
 }
@@ -276,6 +302,8 @@ impl Config {
             migrations: root.join(raw.migrations),
             smoke: root.join(raw.smoke),
             reset_schemas: raw.reset_schemas,
+            supabase_history: raw.supabase_history,
+            sqlite_migrations: raw.sqlite_migrations.map(|d| root.join(d)),
             plugins,
         })
     }

@@ -265,15 +265,18 @@ impl Database {
     /// PostgreSQL the tables, views, sequences, functions and types of `schemas`
     /// (the schemas themselves, their grants and extensions' objects stay, so a
     /// Supabase `public` keeps its privileges), plus `record_table` (the
-    /// migration record, wherever unqualified names resolve).
+    /// migration record, wherever unqualified names resolve); the rows of the
+    /// PostgreSQL tables `forget` names (`schema.table`), where they exist, are
+    /// deleted.
     /// One transaction: it all goes, or nothing does. Returns what was dropped.
     pub async fn clear(
         &self,
         schemas: &[String],
         record_table: &str,
+        forget: &[&str],
     ) -> Result<Vec<String>, DbError> {
         match &self.pool {
-            Pool::Postgres(pool) => clear_postgres(pool, schemas, record_table).await,
+            Pool::Postgres(pool) => clear_postgres(pool, schemas, record_table, forget).await,
             Pool::Sqlite(pool) => clear_sqlite(pool).await,
         }
     }
@@ -376,6 +379,7 @@ async fn clear_postgres(
     pool: &PgPool,
     schemas: &[String],
     record_table: &str,
+    forget: &[&str],
 ) -> Result<Vec<String>, DbError> {
     let mut tx = pool.begin().await?;
     let objects: Vec<(String, String)> = sqlx::query_as(POSTGRES_OBJECTS)
@@ -392,6 +396,18 @@ async fn clear_postgres(
     }
     let record = format!("DROP TABLE IF EXISTS {}", quote(record_table));
     tx.execute(AssertSqlSafe(record)).await?;
+    for table in forget {
+        let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(table)
+            .fetch_one(&mut *tx)
+            .await?;
+        if exists {
+            let qualified: Vec<String> = table.split('.').map(quote).collect();
+            let sql = format!("DELETE FROM {}", qualified.join("."));
+            let forgotten = tx.execute(AssertSqlSafe(sql)).await?.rows_affected();
+            dropped.push(format!("{forgotten} rows of {table}"));
+        }
+    }
     tx.commit().await?;
     Ok(dropped)
 }

@@ -86,7 +86,11 @@ async fn status_inner(
     let profile = plan::resolve(config, destination)?;
     report.database = Some(redact(&profile.database_url));
     let backend = crate::db::Backend::of(&profile.database_url)?;
-    let files = migrate::discover(&config.migrations, backend)?;
+    let files = migrate::discover(
+        &config.migrations,
+        config.sqlite_migrations.as_deref(),
+        backend,
+    )?;
     // The embedded default that was never created has applied nothing; do not
     // create it just to look.
     if plan::default_database_missing(config, &profile) {

@@ -22,6 +22,7 @@ pub mod contract;
 pub mod convert;
 pub mod db;
 pub mod grant;
+pub mod init;
 pub mod inspect;
 pub mod migrate;
 pub mod plan;

@@ -110,7 +110,11 @@ pub fn decide<'c>(
         check_reset_guard(guard, &destination.env, &profile.database_url)?;
     }
     let backend = Backend::of(&profile.database_url)?;
-    let migrations = migrate::discover(&config.migrations, backend)?;
+    let migrations = migrate::discover(
+        &config.migrations,
+        config.sqlite_migrations.as_deref(),
+        backend,
+    )?;
     Ok(Plan {
         plugins,
         profile,

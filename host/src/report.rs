@@ -34,6 +34,68 @@ fn header(env: &str, database: Option<&str>) -> String {
     format!("env {env} · {}\n", database.unwrap_or("(not resolved)"))
 }
 
+/// What `seedhost migrate repair` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairReport {
+    /// The profile.
+    pub env: String,
+    /// The database URL, redacted; `null` when never resolved.
+    pub database: Option<String>,
+    /// The migration file whose checksum is now recorded.
+    pub file: Option<String>,
+    /// The checksum recorded before (hex); `null` when it already matched.
+    pub replaced: Option<String>,
+    /// The checksum recorded now (hex).
+    pub checksum: Option<String>,
+    /// Why it failed; `null` otherwise.
+    pub error: Option<String>,
+}
+
+impl RepairReport {
+    /// A report of a repair that failed before it started.
+    pub fn failed(env: &str, error: impl std::fmt::Display) -> RepairReport {
+        RepairReport {
+            env: env.to_owned(),
+            database: None,
+            file: None,
+            replaced: None,
+            checksum: None,
+            error: Some(error.to_string()),
+        }
+    }
+}
+
+impl Report for RepairReport {
+    fn succeeded(&self) -> bool {
+        self.error.is_none()
+    }
+
+    fn to_human(&self) -> String {
+        let mut out = header(&self.env, self.database.as_deref());
+        match (&self.error, &self.file, &self.replaced, &self.checksum) {
+            (Some(error), ..) => {
+                let _ = writeln!(out, "error: {error}");
+            }
+            (None, Some(file), None, _) => {
+                let _ = writeln!(
+                    out,
+                    "{file}: the recorded checksum already matches; nothing to repair"
+                );
+            }
+            (None, Some(file), Some(old), Some(new)) => {
+                let _ = writeln!(
+                    out,
+                    "{file}: recorded checksum {}… replaced by the file's {}… (the file was not run)",
+                    &old[..old.len().min(16)],
+                    &new[..new.len().min(16)]
+                );
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
 /// Per-table counts of one plugin run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TableCounts {
@@ -94,6 +156,10 @@ fn ordered_map<S: Serializer>(tables: &[(String, TableCounts)], s: S) -> Result<
 pub struct MigrationsReport {
     /// File stems, in the order they were applied.
     pub applied: Vec<String>,
+    /// File stems the Supabase CLI had applied, which seedhost recorded in its
+    /// own history without running them (present only when there are some).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub adopted: Vec<String>,
 }
 
 /// Everything `seedhost run` (or `migrate`) did.
@@ -150,6 +216,16 @@ impl Report for RunReport {
         }
         if let Some(dropped) = &self.reset {
             let _ = writeln!(out, "reset: dropped {} objects", dropped.len());
+        }
+        if !self.migrations.adopted.is_empty() {
+            let _ = writeln!(
+                out,
+                "migrations: adopted {} migrations applied by the Supabase CLI",
+                self.migrations.adopted.len()
+            );
+            for stem in &self.migrations.adopted {
+                let _ = writeln!(out, "  {stem}");
+            }
         }
         if self.database.is_some() {
             match self.migrations.applied.len() {

@@ -15,7 +15,7 @@ use crate::db::{Database, Tx};
 use crate::migrate;
 use crate::plan::{self, Destination, Plan, RunError, RunOptions};
 use crate::redact::redact;
-use crate::report::{PluginReport, PluginStatus, RunReport};
+use crate::report::{PluginReport, PluginStatus, RepairReport, RunReport};
 use crate::sandbox::{Loaded, RunInput, Sandbox, SandboxError};
 use crate::store::Session;
 
@@ -31,6 +31,7 @@ pub async fn run(config: &Config, destination: &Destination, options: &RunOption
 
 /// One run's context, once everything is decided and connected.
 struct Run<'a> {
+    config: &'a Config,
     db: &'a Database,
     plan: &'a Plan<'a>,
     loaded: &'a [Loaded],
@@ -74,7 +75,15 @@ async fn run_inner(
     tracing::info!(env = %destination.env, database = %db.display_url, "connected");
     phase("connected");
     if options.reset.is_some() {
-        let dropped = db.clear(&config.reset_schemas, migrate::TABLE).await;
+        // Both histories go with what they recorded, in the same transaction,
+        // so the replay records each migration again and adopts nothing.
+        let dropped = db
+            .clear(
+                &config.reset_schemas,
+                migrate::TABLE,
+                &[migrate::SUPABASE_TABLE],
+            )
+            .await;
         match dropped {
             Ok(dropped) => {
                 tracing::info!(objects = dropped.len(), "database cleared");
@@ -87,6 +96,7 @@ async fn run_inner(
         }
     }
     let run = Run {
+        config,
         db: &db,
         plan: &plan,
         loaded: &loaded,
@@ -107,7 +117,11 @@ async fn run_inner(
 
 impl Run<'_> {
     async fn real_run(&self, report: &mut RunReport) -> Result<(), RunError> {
-        report.migrations.applied = migrate::apply_pending(self.db, &self.plan.migrations).await?;
+        let done =
+            migrate::apply_pending(self.db, &self.plan.migrations, self.config.supabase_history)
+                .await?;
+        report.migrations.applied = done.applied;
+        report.migrations.adopted = done.adopted;
         tracing::debug!("migrations up to date");
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
@@ -127,14 +141,16 @@ impl Run<'_> {
 
     async fn dry_run(&self, report: &mut RunReport) -> Result<(), RunError> {
         let mut tx = self.db.begin().await?;
-        let applied = match migrate::apply_in(&mut tx, &self.plan.migrations, true).await {
+        let history = self.config.supabase_history;
+        let applied = match migrate::apply_in(&mut tx, &self.plan.migrations, true, history).await {
             Ok(applied) => applied,
             Err(e) => {
                 tx.rollback().await?;
                 return Err(e.into());
             }
         };
-        report.migrations.applied = applied;
+        report.migrations.applied = applied.applied;
+        report.migrations.adopted = applied.adopted;
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
             tx.execute("SAVEPOINT seedhost_plugin").await?;
@@ -223,6 +239,37 @@ impl Run<'_> {
         });
         (result.map_err(|_| ()), outcome.tx)
     }
+}
+
+/// `seedhost migrate repair VERSION`: records the current checksum of an
+/// applied migration whose file changed on purpose. Runs nothing else.
+pub async fn repair(config: &Config, destination: &Destination, version: &str) -> RepairReport {
+    let mut report = RepairReport::failed(&destination.env, "");
+    report.error = None;
+    let result = async {
+        let profile = plan::resolve(config, destination)?;
+        report.database = Some(redact(&profile.database_url));
+        let backend = crate::db::Backend::of(&profile.database_url)?;
+        let files = migrate::discover(
+            &config.migrations,
+            config.sqlite_migrations.as_deref(),
+            backend,
+        )?;
+        let db = Database::connect(&profile.database_url).await?;
+        let repaired = migrate::repair(&db, &files, version).await;
+        db.close().await;
+        Ok::<_, RunError>(repaired?)
+    }
+    .await;
+    match result {
+        Ok(done) => {
+            report.file = Some(done.file);
+            report.replaced = done.replaced;
+            report.checksum = Some(done.checksum);
+        }
+        Err(e) => report.error = Some(e.to_string()),
+    }
+    report
 }
 
 fn skip_rest(rest: &[&PluginConfig], report: &mut RunReport) {

@@ -22,15 +22,16 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 const LAYERS: &[(&str, u8)] = &[
     ("cli", 10),     // flags, help, dispatch
     ("verify", 9),   // CI checks of plugins
+    ("init", 8),     // seedhost init
     ("runner", 8),   // commands that write
     ("inspect", 8),  // commands that read: status, smoke
     ("plan", 7),     // deciding before connecting
     ("report", 7),   // what a command did
     ("sandbox", 6),  // wasmtime: engine, cache, host calls
     ("store", 5),    // the checks and the backends' upserts
+    ("migrate", 5),  // migration files and records, both histories
     ("convert", 4),  // values to column data
     ("smoke", 4),    // smoke checks and their SQL
-    ("migrate", 4),  // migration files and records
     ("config", 4),   // seedhost.toml
     ("schema", 3),   // live tables, columns, keys
     ("grant", 3),    // what a plugin may touch
