@@ -6,21 +6,33 @@
 -- the same test-users plugin run on both.
 -- The SQLite twin of this migration is the .sqlite.sql file of the same version.
 
-CREATE SCHEMA IF NOT EXISTS auth;
-
-CREATE TABLE IF NOT EXISTS auth.users (
-    instance_id        UUID,
-    id                 UUID PRIMARY KEY,
-    aud                VARCHAR(255),
-    role               VARCHAR(255),
-    email              VARCHAR(255),
-    encrypted_password VARCHAR(255),
-    email_confirmed_at TIMESTAMPTZ,
-    raw_app_meta_data  JSONB,
-    raw_user_meta_data JSONB,
-    created_at         TIMESTAMPTZ,
-    updated_at         TIMESTAMPTZ
-);
+-- Both steps look in the catalog first: on hosted Supabase the role running
+-- migrations has no CREATE on schema auth, and CREATE ... IF NOT EXISTS checks
+-- that privilege before it checks existence. (This file was changed after its
+-- release for that reason: databases that applied the first version realign its
+-- checksum with `seedhost migrate repair 20260109000001`.)
+DO $$
+BEGIN
+    IF to_regnamespace('auth') IS NULL THEN
+        CREATE SCHEMA auth;
+    END IF;
+    IF to_regclass('auth.users') IS NULL THEN
+        CREATE TABLE auth.users (
+            instance_id        UUID,
+            id                 UUID PRIMARY KEY,
+            aud                VARCHAR(255),
+            role               VARCHAR(255),
+            email              VARCHAR(255),
+            encrypted_password VARCHAR(255),
+            email_confirmed_at TIMESTAMPTZ,
+            raw_app_meta_data  JSONB,
+            raw_user_meta_data JSONB,
+            created_at         TIMESTAMPTZ,
+            updated_at         TIMESTAMPTZ
+        );
+    END IF;
+END
+$$;
 
 -- Reference rows belong to the schema contract, so they live here.
 CREATE TABLE access_tiers (

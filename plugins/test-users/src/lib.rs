@@ -6,9 +6,20 @@
 //! to load this plugin for any other profile); the check in `run` is a second
 //! line of defence.
 //!
+//! Each user is a row Supabase Auth (GoTrue) can sign in with e-mail and
+//! password: instance `00000000-…`, audience and role `authenticated`, a
+//! lower-case e-mail, confirmed, the four token columns GoTrue scans as strings
+//! set to `''` (NULL there makes sign-in fail with 500 "Database error querying
+//! schema", supabase/auth#1940), `raw_app_meta_data` with the e-mail provider,
+//! and an `auth.identities` row of provider `email`. Generated columns
+//! (`confirmed_at`, `identities.email`) are never written, and users are keyed
+//! on `id`: e-mail uniqueness in `auth.users` is a partial index.
+//!
 //! Passwords are bcrypt hashes (`$2a$`, cost 10) as Supabase Auth and pgcrypto's
-//! `crypt()` verify them. The salt is derived from the user's id, so every run
-//! writes the same hash and re-runs report the users unchanged.
+//! `crypt()` verify them (a higher cost is re-hashed at the first sign-in,
+//! which changes the row). The salt is derived from the user's id, so every run
+//! writes the same hash, and every timestamp is fixed, so re-runs report every
+//! row unchanged.
 
 use seedhost_sdk::{Context, Datetime, Json, Plugin, Result, Uuid, export_plugin, info, row, uuid};
 
@@ -42,7 +53,7 @@ const USERS: [(u64, &str, &str, &str, &str); 4] = [
 const NO_INSTANCE: Uuid = uuid!("00000000-0000-0000-0000-000000000000");
 
 /// `7e570000-<kind>-0001-0001-<n>`: kind 1 users, 2 subscriptions, 3 journeys,
-/// 4 learning events.
+/// 4 learning events, 5 identities.
 fn id(kind: u16, n: u64) -> Uuid {
     Uuid::from_u128(
         (0x7e57_0000u128 << 96)
@@ -69,8 +80,13 @@ fn curriculum(prefix: u32, n: u64) -> Uuid {
 }
 
 impl Plugin for TestUsers {
-    const TABLES: &'static [&'static str] =
-        &["auth.users", "subscriptions", "journeys", "learning_events"];
+    const TABLES: &'static [&'static str] = &[
+        "auth.users",
+        "auth.identities",
+        "subscriptions",
+        "journeys",
+        "learning_events",
+    ];
     const PROFILES: &'static [&'static str] = &["local"];
 
     fn run(ctx: &Context) -> Result<()> {
@@ -92,6 +108,10 @@ impl Plugin for TestUsers {
                 "email",
                 "encrypted_password",
                 "email_confirmed_at",
+                "confirmation_token",
+                "recovery_token",
+                "email_change_token_new",
+                "email_change",
                 "raw_app_meta_data",
                 "raw_user_meta_data",
                 "created_at",
@@ -99,8 +119,22 @@ impl Plugin for TestUsers {
             ])
             .conflict(&["id"])
             .open()?;
+        let mut identities = ctx
+            .table("auth.identities")
+            .columns(&[
+                "id",
+                "provider_id",
+                "user_id",
+                "identity_data",
+                "provider",
+                "created_at",
+                "updated_at",
+            ])
+            .conflict(&["provider_id", "provider"])
+            .open()?;
         for (n, email, role, _, name) in USERS {
             let user = id(1, n);
+            let email = email.to_lowercase();
             let app =
                 format!(r#"{{"provider": "email", "providers": ["email"], "role": "{role}"}}"#);
             let profile = format!(r#"{{"display_name": "{name}"}}"#);
@@ -109,16 +143,33 @@ impl Plugin for TestUsers {
                 user,
                 "authenticated",
                 "authenticated",
-                email,
+                email.as_str(),
                 password_hash(user)?,
                 day(0),
+                "",
+                "",
+                "",
+                "",
                 Json(app),
                 Json(profile),
                 day(0),
                 day(0)
             ])?;
+            let identity = format!(
+                r#"{{"sub": "{user}", "email": "{email}", "email_verified": false, "phone_verified": false}}"#
+            );
+            identities.push(row![
+                id(5, n),
+                user.to_string(),
+                user,
+                Json(identity),
+                "email",
+                day(0),
+                day(0)
+            ])?;
         }
         users.finish()?;
+        identities.finish()?;
 
         let mut subscriptions = ctx
             .table("subscriptions")
