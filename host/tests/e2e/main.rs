@@ -15,3 +15,4 @@ mod paths;
 mod profiles;
 mod sandbox;
 mod store;
+mod supabase;

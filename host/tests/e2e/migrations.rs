@@ -109,14 +109,16 @@ fn a_failing_migration_names_its_file_and_keeps_the_ones_before_it() {
 
 #[test]
 fn badly_named_migration_files_are_refused_by_name() {
+    // Not `<digits>_<name>.sql`, so not a migration for the Supabase CLI either
+    // (a name off seedhost's convention that the CLI accepts is only a warning).
     let project = Project::new(CATALOG);
     std::fs::write(
-        project.path().join("migrations/2026_add_things.sql"),
+        project.path().join("migrations/v2026_add_things.sql"),
         "SELECT 1;",
     )
     .unwrap();
     let out = project.seedhost(&["run", "catalog"]).failed();
-    assert!(out.contains("2026_add_things.sql"), "{out}");
+    assert!(out.contains("v2026_add_things.sql: not a migration"), "{out}");
     assert!(!project.local_db().exists());
 }
 
