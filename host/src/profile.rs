@@ -69,13 +69,12 @@ pub enum ProfileError {
         String,
     ),
     /// The `.env.NAME` file could not be read or parsed.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {problem}")]
     EnvFile {
         /// The file.
         path: PathBuf,
-        /// Why.
-        #[source]
-        source: dotenvy::Error,
+        /// What is wrong, without the line's text (it may hold a password).
+        problem: String,
     },
     /// A profile other than `local` names no database.
     #[error(
@@ -110,6 +109,16 @@ pub fn resolve(
         return Err(ProfileError::BadName(name.to_owned()));
     }
     let env_path = root.join(format!(".env.{name}"));
+    // --database-url wins over everything the file could say, so the file is
+    // not even read then (a broken or secret-laden file stays out of it).
+    if let Some(url) = flag {
+        return Ok(Profile {
+            name: name.to_owned(),
+            database_url: url.to_owned(),
+            source: UrlSource::Flag,
+            env_file: None,
+        });
+    }
     let file = read_env_file(&env_path)?;
     let env_file = file.is_some().then(|| env_path.clone());
     let profile = |database_url: String, source| Profile {
@@ -119,9 +128,6 @@ pub fn resolve(
         env_file: env_file.clone(),
     };
 
-    if let Some(url) = flag {
-        return Ok(profile(url.to_owned(), UrlSource::Flag));
-    }
     for var in URL_VARIABLES {
         if let Some(url) = process.get(var).filter(|v| !v.is_empty()) {
             return Ok(profile(url.clone(), UrlSource::Process(var)));
@@ -148,27 +154,44 @@ pub fn resolve(
 }
 
 fn read_env_file(path: &Path) -> Result<Option<HashMap<String, String>>, ProfileError> {
-    let iter = match dotenvy::from_path_iter(path) {
-        Ok(iter) => iter,
-        Err(dotenvy::Error::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(None);
-        }
-        Err(source) => {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
             return Err(ProfileError::EnvFile {
                 path: path.to_owned(),
-                source,
+                problem: e.to_string(),
             });
         }
     };
     let mut vars = HashMap::new();
-    for item in iter {
-        let (key, value) = item.map_err(|source| ProfileError::EnvFile {
+    for item in dotenvy::from_read_iter(text.as_bytes()) {
+        let (key, value) = item.map_err(|e| ProfileError::EnvFile {
             path: path.to_owned(),
-            source,
+            problem: env_problem(&text, &e),
         })?;
         vars.insert(key, value);
     }
     Ok(Some(vars))
+}
+
+/// What is wrong with an `.env` file, by line number: dotenvy's own message
+/// quotes the line, which may hold a password.
+fn env_problem(text: &str, error: &dotenvy::Error) -> String {
+    match error {
+        dotenvy::Error::LineParse(line, _) => {
+            let number = text
+                .find(line.as_str())
+                .map(|at| text[..at].matches('\n').count() + 1);
+            let at = number.map_or_else(String::new, |n| format!("line {n}: "));
+            format!(
+                "{at}expected KEY=VALUE (a letter or `_` first, then letters, digits and `_`; \
+                 quotes closed); the line is not shown, as it may hold a password"
+            )
+        }
+        dotenvy::Error::Io(e) => e.to_string(),
+        _ => "not a valid .env file".to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -260,5 +283,36 @@ mod tests {
         let dir = project(&[(".env.staging", "DATABASE_URL='unterminated\n")]);
         let err = resolve(dir.path(), "staging", None, &env(&[])).unwrap_err();
         assert!(err.to_string().contains(".env.staging"), "{err}");
+    }
+
+    #[test]
+    fn a_malformed_env_line_is_named_by_number_never_echoed() {
+        for (text, line) in [
+            ("DATABASE_URL='postgres://u:S3cr3t@h/db\n", 1),
+            (
+                "# comment\nOK=1\nDATABASE-URL=postgres://u:S3cr3t@h/db\n",
+                3,
+            ),
+            ("A=1\nDATABASE_URL postgres://u:S3cr3t@h/db\n", 2),
+            ("PASS=\"S3cr3t\nDATABASE_URL=x\n", 1),
+        ] {
+            let dir = project(&[(".env.staging", text)]);
+            let err = resolve(dir.path(), "staging", None, &env(&[]))
+                .unwrap_err()
+                .to_string();
+            assert!(!err.contains("S3cr3t"), "{err}");
+            assert!(
+                err.contains(&format!("line {line}: expected KEY=VALUE")),
+                "{text:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_flag_wins_without_reading_the_env_file() {
+        let dir = project(&[(".env.staging", "DATABASE_URL='broken\n")]);
+        let p = resolve(dir.path(), "staging", Some("postgres://flag/db"), &env(&[])).unwrap();
+        assert_eq!(p.database_url, "postgres://flag/db");
+        assert_eq!(p.env_file, None);
     }
 }

@@ -9,10 +9,12 @@
 mod harness;
 
 mod catalog;
+mod concurrency;
 mod layers;
 mod migrations;
 mod paths;
 mod profiles;
 mod sandbox;
+mod secrets;
 mod store;
 mod supabase;
