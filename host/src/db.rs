@@ -222,11 +222,15 @@ impl Database {
         }
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction. On SQLite it takes the database's write lock at
+    /// once (`BEGIN IMMEDIATE`): a deferred transaction that reads first and
+    /// writes later cannot wait for another writer (SQLite refuses the upgrade
+    /// at once with "database is locked"), while taking the lock up front waits
+    /// for it, up to the busy timeout.
     pub async fn begin(&self) -> Result<Tx, DbError> {
         Ok(match &self.pool {
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
         })
     }
 
