@@ -218,7 +218,10 @@ fn static_checks(sandbox: &Sandbox, plugin: &PluginConfig, checks: &mut Vec<Veri
         }
     };
     let started = Instant::now();
-    let result = match sandbox.metadata(&plugin.name, &loaded) {
+    // Like `run`, `metadata` may make blocking WASI calls (a print), which
+    // wasmtime-wasi runs with `block_on`: not on a runtime worker thread.
+    let metadata = tokio::task::block_in_place(|| sandbox.metadata(&plugin.name, &loaded));
+    let result = match metadata {
         Err(e) => Err(e.to_string()),
         Ok(None) => Ok(Some(
             "exports no metadata; the grant alone applies".to_owned(),

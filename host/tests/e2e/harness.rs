@@ -35,6 +35,8 @@ pub fn wasm_dir() -> &'static Path {
                 "hostile",
                 "-p",
                 "future",
+                "-p",
+                "chatty",
             ])
             .current_dir(workspace())
             .output()
