@@ -80,8 +80,7 @@ pub enum ConfigError {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    #[serde(default = "default_migrations")]
-    migrations: PathBuf,
+    migrations: Option<PathBuf>,
     #[serde(default = "default_smoke")]
     smoke: PathBuf,
     #[serde(default = "default_reset_schemas")]
@@ -96,9 +95,8 @@ struct RawConfig {
     plugins: BTreeMap<String, RawPlugin>,
 }
 
-fn default_migrations() -> PathBuf {
-    PathBuf::from("migrations")
-}
+/// The migrations directory unless `seedhost.toml` names another.
+const DEFAULT_MIGRATIONS: &str = "migrations";
 
 fn default_smoke() -> PathBuf {
     PathBuf::from("smoke")
@@ -155,6 +153,9 @@ pub struct Config {
     pub root: PathBuf,
     /// The migrations directory.
     pub migrations: PathBuf,
+    /// Whether `seedhost.toml` names it: then it must exist (a misspelled
+    /// directory is an error, not "no migrations"); the default may be absent.
+    pub migrations_named: bool,
     /// The smoke checks' directory.
     pub smoke: PathBuf,
     /// PostgreSQL schemas whose objects `seedhost reset` drops.
@@ -299,7 +300,12 @@ impl Config {
         Ok(Config {
             path: path.to_owned(),
             root: root.to_owned(),
-            migrations: root.join(raw.migrations),
+            migrations: root.join(
+                raw.migrations
+                    .as_deref()
+                    .unwrap_or(Path::new(DEFAULT_MIGRATIONS)),
+            ),
+            migrations_named: raw.migrations.is_some(),
             smoke: root.join(raw.smoke),
             reset_schemas: raw.reset_schemas,
             supabase_history: raw.supabase_history,

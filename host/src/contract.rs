@@ -19,9 +19,9 @@ mod bindings {
     });
 }
 
-pub use bindings::Plugin;
 /// The interfaces a plugin imports, whose host sides the sandbox implements.
 pub use bindings::seedhost::plugin::{log, params, store, types};
+pub use bindings::{Plugin, PluginPre};
 pub use types::{Counts, Datetime, Metadata, OnConflict, StoreError, Target, Uuid, Value};
 
 impl Counts {

@@ -128,6 +128,14 @@ pub fn init(dir: &Path, now: chrono::DateTime<chrono::Utc>) -> Result<Initialize
         &mut done,
     )?;
     gitignore(dir, &mut done)?;
+    let cli_migrations = dir.join("supabase/migrations");
+    if supabase && !cli_migrations.exists() {
+        std::fs::create_dir_all(&cli_migrations).map_err(|source| InitError::Write {
+            path: cli_migrations.clone(),
+            source,
+        })?;
+        done.written.push(PathBuf::from("supabase/migrations/"));
+    }
     if !supabase {
         let migrations = dir.join("migrations");
         let existing = std::fs::read_dir(&migrations)

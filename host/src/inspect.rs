@@ -88,6 +88,7 @@ async fn status_inner(
     let backend = crate::db::Backend::of(&profile.database_url)?;
     let files = migrate::discover(
         &config.migrations,
+        config.migrations_named,
         config.sqlite_migrations.as_deref(),
         backend,
     )?;

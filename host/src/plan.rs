@@ -112,6 +112,7 @@ pub fn decide<'c>(
     let backend = Backend::of(&profile.database_url)?;
     let migrations = migrate::discover(
         &config.migrations,
+        config.migrations_named,
         config.sqlite_migrations.as_deref(),
         backend,
     )?;

@@ -252,6 +252,7 @@ pub async fn repair(config: &Config, destination: &Destination, version: &str) -
         let backend = crate::db::Backend::of(&profile.database_url)?;
         let files = migrate::discover(
             &config.migrations,
+            config.migrations_named,
             config.sqlite_migrations.as_deref(),
             backend,
         )?;

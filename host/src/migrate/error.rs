@@ -20,6 +20,15 @@ pub enum MigrationError {
         #[source]
         source: std::io::Error,
     },
+    /// The configuration names a directory that does not exist.
+    #[error(
+        "migrations directory {path} does not exist: fix the path in seedhost.toml \
+         (`migrations` or `sqlite_migrations`), or create the directory"
+    )]
+    NoDirectory {
+        /// The directory.
+        path: PathBuf,
+    },
     /// A file could not be read or written.
     #[error("cannot read {path}: {source}")]
     Read {

@@ -70,12 +70,21 @@ pub fn read_by_supabase_cli(dir: &Path) -> bool {
 
 /// Reads the migrations in `dir` that apply to `backend`, in version order;
 /// on SQLite, the files of `sqlite_dir` replace or add versions. A missing
-/// directory means no migrations.
+/// `dir` means no migrations unless it is `required` (the configuration named
+/// it, so a missing one is a typo); a missing `sqlite_dir` is an error.
 pub fn discover(
     dir: &Path,
+    required: bool,
     sqlite_dir: Option<&Path>,
     backend: Backend,
 ) -> Result<Vec<MigrationFile>, MigrationError> {
+    for (wanted, named) in [(Some(dir), required), (sqlite_dir, true)] {
+        if let Some(wanted) = wanted.filter(|d| named && !d.exists()) {
+            return Err(MigrationError::NoDirectory {
+                path: wanted.to_owned(),
+            });
+        }
+    }
     let mut by_version = versions(dir, read_by_supabase_cli(dir))?;
     if let (Backend::Sqlite, Some(sqlite_dir)) = (backend, sqlite_dir) {
         for (version, files) in versions(sqlite_dir, false)? {
@@ -379,7 +388,7 @@ mod tests {
             ("20260103000000_only_pg.sqlite.sql", "SELECT 33;"),
             ("README.md", "not a migration"),
         ]);
-        let pg = discover(d.path(), None, Backend::Postgres).unwrap();
+        let pg = discover(d.path(), true, None, Backend::Postgres).unwrap();
         let stems: Vec<&str> = pg.iter().map(|f| f.stem.as_str()).collect();
         assert_eq!(
             stems,
@@ -390,11 +399,11 @@ mod tests {
             ]
         );
         assert_eq!(pg[2].migration.sql.as_str(), "SELECT 3;");
-        let lite = discover(d.path(), None, Backend::Sqlite).unwrap();
+        let lite = discover(d.path(), true, None, Backend::Sqlite).unwrap();
         assert_eq!(lite[2].migration.sql.as_str(), "SELECT 33;");
 
         std::fs::write(d.path().join("bad.sql"), "").unwrap();
-        let err = discover(d.path(), None, Backend::Sqlite).unwrap_err();
+        let err = discover(d.path(), true, None, Backend::Sqlite).unwrap_err();
         assert!(
             err.to_string().contains("bad.sql: not a migration"),
             "{err}"
@@ -407,7 +416,7 @@ mod tests {
             ("20260101000000_one.sql", ""),
             ("20260101000000_two.sql", ""),
         ]);
-        let err = discover(d.path(), None, Backend::Sqlite)
+        let err = discover(d.path(), true, None, Backend::Sqlite)
             .unwrap_err()
             .to_string();
         assert!(
@@ -418,14 +427,14 @@ mod tests {
             ("20260101000000_one.sql", ""),
             ("20260101000000_one.postgres.sql", ""),
         ]);
-        assert!(discover(d.path(), None, Backend::Sqlite).is_err());
-        assert!(discover(d.path(), None, Backend::Postgres).is_err());
+        assert!(discover(d.path(), true, None, Backend::Sqlite).is_err());
+        assert!(discover(d.path(), true, None, Backend::Postgres).is_err());
     }
 
     #[test]
     fn versions_differing_in_leading_zeros_or_too_long_name_the_files() {
         let d = dir(&[("001_a.sql", ""), ("1_b.sql", "")]);
-        let err = discover(d.path(), None, Backend::Postgres)
+        let err = discover(d.path(), true, None, Backend::Postgres)
             .unwrap_err()
             .to_string();
         assert!(
@@ -433,7 +442,7 @@ mod tests {
             "{err}"
         );
         let d = dir(&[("99999999999999999999_huge.sql", "")]);
-        let err = discover(d.path(), None, Backend::Postgres)
+        let err = discover(d.path(), true, None, Backend::Postgres)
             .unwrap_err()
             .to_string();
         assert!(
@@ -451,7 +460,7 @@ mod tests {
         assert!(!read_by_supabase_cli(root.path()));
         std::fs::write(cli.join("20260101000000_t.postgres.sql"), "SELECT 1;").unwrap();
         std::fs::write(cli.join("20260101000000_t.sqlite.sql"), "SELECT 2;").unwrap();
-        let err = discover(&cli, None, Backend::Postgres)
+        let err = discover(&cli, true, None, Backend::Postgres)
             .unwrap_err()
             .to_string();
         assert!(err.contains("the CLI would apply both"), "{err}");
@@ -464,12 +473,31 @@ mod tests {
         )
         .unwrap();
         std::fs::write(lite.join("20260102000000_only_lite.sql"), "SELECT 3;").unwrap();
-        let pg = discover(&cli, Some(&lite), Backend::Postgres).unwrap();
+        let pg = discover(&cli, true, Some(&lite), Backend::Postgres).unwrap();
         assert_eq!(pg.len(), 1);
         assert_eq!(pg[0].migration.sql.as_str(), "SELECT 1;");
-        let sqlite = discover(&cli, Some(&lite), Backend::Sqlite).unwrap();
+        let sqlite = discover(&cli, true, Some(&lite), Backend::Sqlite).unwrap();
         let sql: Vec<&str> = sqlite.iter().map(|f| f.migration.sql.as_str()).collect();
         assert_eq!(sql, ["SELECT 2;", "SELECT 3;"]);
+    }
+
+    #[test]
+    fn a_named_directory_must_exist_the_default_may_not() {
+        let d = tempfile::tempdir().unwrap();
+        let missing = d.path().join("migrationz");
+        let err = discover(&missing, true, None, Backend::Sqlite)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("migrationz does not exist"), "{err}");
+        assert!(
+            discover(&missing, false, None, Backend::Sqlite)
+                .unwrap()
+                .is_empty()
+        );
+        let err = discover(d.path(), false, Some(&missing), Backend::Sqlite)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("migrationz does not exist"), "{err}");
     }
 
     #[test]
@@ -479,7 +507,7 @@ mod tests {
             "-- no-transaction\nCREATE INDEX CONCURRENTLY x ON t (a);",
         )]);
         assert!(
-            discover(d.path(), None, Backend::Postgres).unwrap()[0]
+            discover(d.path(), true, None, Backend::Postgres).unwrap()[0]
                 .migration
                 .no_tx
         );
@@ -493,7 +521,12 @@ mod tests {
             .to_utc();
         let path = create(d.path(), "add_widgets", now).unwrap();
         assert_eq!(path.file_name().unwrap(), "20260301120001_add_widgets.sql");
-        assert_eq!(discover(d.path(), None, Backend::Sqlite).unwrap().len(), 2);
+        assert_eq!(
+            discover(d.path(), true, None, Backend::Sqlite)
+                .unwrap()
+                .len(),
+            2
+        );
         let err = create(d.path(), "Add-Widgets", now)
             .unwrap_err()
             .to_string();

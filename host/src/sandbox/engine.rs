@@ -16,7 +16,7 @@ use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, UpdateDeadline};
 
 use crate::config::Limits;
-use crate::contract::{self, Metadata, Plugin};
+use crate::contract::{self, Metadata, Plugin, PluginPre};
 use crate::store::Session;
 
 use super::host::HostState;
@@ -264,6 +264,15 @@ impl Sandbox {
                 theirs,
             });
         }
+        // Imports and exports are checked now, before anything connects: a
+        // component of another world is refused before a migration runs.
+        self.linker
+            .instantiate_pre(&component)
+            .and_then(PluginPre::new)
+            .map_err(|e| SandboxError::Link {
+                plugin: plugin.to_owned(),
+                message: format!("{e:#}"),
+            })?;
         Ok(Loaded {
             component,
             cached: was_cached,

@@ -18,8 +18,54 @@ fn verify_survives_a_plugin_that_prints_from_its_metadata() {
     let run = project.seedhost(&["verify", "--junit", junit.to_str().unwrap()]);
     let out = format!("{}\n{}", run.stdout(), run.stderr());
     assert_eq!(run.code(), Some(0), "{out}");
-    assert!(out.contains("chatty 1.0.0: tables and profiles within the grant"), "{out}");
-    assert!(out.contains("describing myself"), "the plugin's output reaches the log: {out}");
+    assert!(
+        out.contains("chatty 1.0.0: tables and profiles within the grant"),
+        "{out}"
+    );
+    assert!(
+        out.contains("describing myself"),
+        "the plugin's output reaches the log: {out}"
+    );
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("<testsuite name=\"chatty\" tests=\"3\" failures=\"0\">"), "{xml}");
+    assert!(
+        xml.contains("<testsuite name=\"chatty\" tests=\"3\" failures=\"0\">"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn a_component_of_another_world_is_refused_before_anything_connects() {
+    let project = Project::new(
+        r#"
+[plugins.stranger]
+wasm = "stranger.wasm"
+tables = []
+profiles = ["local"]
+"#,
+    );
+    // A valid component that exports nothing: no `run`.
+    std::fs::write(
+        project.path().join("stranger.wasm"),
+        [0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00],
+    )
+    .unwrap();
+    let out = project.seedhost(&["run", "stranger"]).failed();
+    assert!(out.contains("plugin `stranger` cannot be linked"), "{out}");
+    assert!(out.contains("run"), "{out}");
+    assert!(
+        !project.local_db().exists(),
+        "it connected and migrated first"
+    );
+    let out = project.seedhost(&["verify"]).failed();
+    assert!(out.contains("cannot be linked"), "{out}");
+}
+
+#[test]
+fn a_misspelled_migrations_directory_is_an_error_not_up_to_date() {
+    let project = Project::new("migrations = \"migrationz\"\n");
+    let out = project.seedhost(&["migrate"]).failed();
+    assert!(out.contains("migrationz does not exist"), "{out}");
+    assert!(!project.local_db().exists(), "it connected first");
+    let out = project.seedhost(&["status"]).failed();
+    assert!(out.contains("migrationz does not exist"), "{out}");
 }

@@ -118,7 +118,10 @@ fn badly_named_migration_files_are_refused_by_name() {
     )
     .unwrap();
     let out = project.seedhost(&["run", "catalog"]).failed();
-    assert!(out.contains("v2026_add_things.sql: not a migration"), "{out}");
+    assert!(
+        out.contains("v2026_add_things.sql: not a migration"),
+        "{out}"
+    );
     assert!(!project.local_db().exists());
 }
 
