@@ -64,7 +64,7 @@ pub enum DbError {
         scheme: String,
     },
     /// The database could not be reached or opened.
-    #[error("cannot connect to {url}: {source}")]
+    #[error("cannot connect to {url}: {}", error_text(source))]
     Connect {
         /// The URL, redacted.
         url: String,
@@ -82,7 +82,7 @@ pub enum DbError {
         source: std::io::Error,
     },
     /// A statement failed.
-    #[error(transparent)]
+    #[error("{}", error_text(.0))]
     Sql(
         /// The database's error.
         #[from]
@@ -124,6 +124,46 @@ pub enum Conn {
     Postgres(PoolConnection<Postgres>),
     /// A SQLite connection.
     Sqlite(PoolConnection<Sqlite>),
+}
+
+/// A database error as one line for people: the server's message, with the
+/// detail and hint PostgreSQL gives. Not sqlx's own text, which adds "at line
+/// N" for the line of PostgreSQL's *source code* that raised the error, which
+/// reads like a line of the user's SQL.
+pub fn error_text(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => {
+            let mut text = db.message().to_owned();
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                if let Some(detail) = pg.detail() {
+                    text.push_str(&format!(" ({detail})"));
+                }
+                if let Some(hint) = pg.hint() {
+                    text.push_str(&format!("; hint: {hint}"));
+                }
+            }
+            text
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Where in `sql` a PostgreSQL error points, as `line L` of that text (the
+/// server gives a character position into the statement it was sent).
+pub fn error_line(error: &sqlx::Error, sql: &str) -> Option<usize> {
+    let pg = error
+        .as_database_error()?
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()?;
+    match pg.position()? {
+        sqlx::postgres::PgErrorPosition::Original(at) => Some(
+            sql.chars()
+                .take(at.saturating_sub(1))
+                .filter(|&c| c == '\n')
+                .count()
+                + 1,
+        ),
+        _ => None,
+    }
 }
 
 /// Quotes an identifier for SQL (both PostgreSQL and SQLite): the name is

@@ -287,7 +287,7 @@ fn judge(
 ) -> CheckResult {
     let mut problems = Vec::new();
     match rows {
-        Err(e) => problems.push(format!("query failed: {e}")),
+        Err(e) => problems.push(format!("query failed: {}", crate::db::error_text(&e))),
         Ok(rows) if rows.len() != 1 => {
             problems.push(format!("expected one row, got {}", rows.len()))
         }

@@ -205,9 +205,9 @@ where
             });
         }
         tracing::info!(migration = %file.stem, "applying");
-        let failed = |source| MigrationError::Apply {
+        let failed = |source: MigrateError| MigrationError::Apply {
             file: file.file_name(),
-            source,
+            reason: apply_error(&source, file.migration.sql.as_str()),
         };
         match conn.postgres().filter(|_| supabase) {
             Some(pg) => apply_recorded(pg, file).await.map_err(failed)?,
@@ -241,6 +241,21 @@ async fn run_and_record(conn: &mut PgConnection, file: &MigrationFile) -> Result
     conn.skip(TABLE, migration).await?;
     supabase::record(conn, file).await?;
     Ok(())
+}
+
+/// Why a migration failed, in the database's words; for PostgreSQL, with the
+/// line of the file the error points at.
+fn apply_error(error: &MigrateError, sql: &str) -> String {
+    match error {
+        MigrateError::ExecuteMigration(e, _) | MigrateError::Execute(e) => {
+            let text = crate::db::error_text(e);
+            match crate::db::error_line(e, sql) {
+                Some(line) => format!("{text} (line {line} of the file)"),
+                None => text,
+            }
+        }
+        other => other.to_string(),
+    }
 }
 
 fn file_for(files: &[MigrationFile], version: i64) -> String {

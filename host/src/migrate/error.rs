@@ -8,6 +8,18 @@ use thiserror::Error;
 
 use crate::db::DbError;
 
+/// sqlx's migration error in words, the database's own message without
+/// sqlx's "at line N" (a line of PostgreSQL's source code).
+fn migrate_error_text(error: &MigrateError) -> String {
+    match error {
+        MigrateError::Execute(e) => crate::db::error_text(e),
+        MigrateError::ExecuteMigration(e, version) => {
+            format!("migration {version}: {}", crate::db::error_text(e))
+        }
+        other => other.to_string(),
+    }
+}
+
 /// What went wrong with migrations. Every variant names the file at fault.
 #[derive(Debug, Error)]
 pub enum MigrationError {
@@ -96,13 +108,12 @@ pub enum MigrationError {
         file: String,
     },
     /// A migration failed.
-    #[error("migration {file} failed: {source}")]
+    #[error("migration {file} failed: {reason}")]
     Apply {
         /// The file.
         file: String,
-        /// Why.
-        #[source]
-        source: MigrateError,
+        /// Why, in the database's words, with the line of the file it points at.
+        reason: String,
     },
     /// A dry run met a migration it cannot roll back.
     #[error(
@@ -175,7 +186,7 @@ pub enum MigrationError {
         file: String,
     },
     /// The migration record could not be read or written.
-    #[error("migrations: {0}")]
+    #[error("migrations: {}", migrate_error_text(.0))]
     Database(
         /// sqlx's error.
         #[from]

@@ -165,7 +165,7 @@ impl Session {
                 f.plan.table,
                 f.first_row,
                 f.first_row + f.rows as u64 - 1,
-                database_message(&e)
+                crate::db::error_text(&e)
             ))
         })?;
         if let Some(writer) = self.writers.get_mut(&f.writer) {
@@ -359,22 +359,6 @@ impl Session {
     /// Writers the plugin holds open.
     pub fn open_writers(&self) -> usize {
         self.writers.len()
-    }
-}
-
-/// A database error as one line: the server's message, and its detail when the
-/// server gave one (PostgreSQL says which constraint and which key).
-fn database_message(e: &sqlx::Error) -> String {
-    match e {
-        sqlx::Error::Database(db) => {
-            let detail = db
-                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-                .and_then(|pg| pg.detail())
-                .map(|d| format!(" ({d})"))
-                .unwrap_or_default();
-            format!("{}{detail}", db.message())
-        }
-        other => other.to_string(),
     }
 }
 

@@ -69,3 +69,22 @@ fn a_misspelled_migrations_directory_is_an_error_not_up_to_date() {
     let out = project.seedhost(&["status"]).failed();
     assert!(out.contains("migrationz does not exist"), "{out}");
 }
+
+#[test]
+fn a_failing_migration_points_at_its_own_line_not_postgres_source() {
+    let pg = PgDb::create();
+    let project = Project::new("");
+    std::fs::write(
+        project.path().join("migrations/20991231000000_broken.sql"),
+        "-- a broken migration\nCREATE TABLE ok_one (id INTEGER);\nSELEC 1;\nCREATE TABLE never (id INTEGER);\n",
+    )
+    .unwrap();
+    let out = project
+        .seedhost(&["migrate", "--database-url", &pg.url])
+        .failed();
+    assert!(
+        out.contains("migration 20991231000000_broken.sql failed: syntax error at or near \"SELEC\" (line 3 of the file)"),
+        "{out}"
+    );
+    assert!(!out.contains("at line"), "sqlx's source line leaked: {out}");
+}
