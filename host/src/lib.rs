@@ -33,6 +33,7 @@ pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod schema;
+pub mod shown;
 pub mod smoke;
 pub mod store;
 pub mod verify;

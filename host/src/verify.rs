@@ -116,8 +116,11 @@ impl VerifyReport {
     }
 }
 
+/// Text for a JUnit attribute or element: control characters (invalid in
+/// XML 1.0) escaped as text, then XML's own specials.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
+    crate::shown::shown(s, usize::MAX)
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")

@@ -39,6 +39,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("progress", 3), // spinners on a terminal
     ("db", 2),       // connections, transactions, quoting
     ("redact", 1),   // passwords out of URLs
+    ("shown", 1),    // plugin text made safe to show
     ("contract", 0), // the WIT bindings
 ];
 

@@ -17,6 +17,7 @@ use wasmtime::{Config, Engine, UpdateDeadline};
 
 use crate::config::Limits;
 use crate::contract::{self, Metadata, Plugin, PluginPre};
+use crate::shown::{MAX_CHARS, shown};
 use crate::store::Session;
 
 use super::host::HostState;
@@ -350,7 +351,10 @@ impl Sandbox {
         })?;
         match bindings.call_run(&mut *store, env, dry_run) {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(message)) => Err(SandboxError::Failed { plugin, message }),
+            Ok(Err(message)) => Err(SandboxError::Failed {
+                plugin,
+                message: shown(&message, MAX_CHARS),
+            }),
             Err(e) => Err(self.classify(&plugin, e, store)),
         }
     }

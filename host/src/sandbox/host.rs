@@ -19,8 +19,13 @@ use crate::contract::store::Writer;
 use crate::contract::{Counts, StoreError, Target, Value, log, params, store, types};
 use crate::store::{Session, WriterId};
 
+use crate::shown::shown;
+
 use super::limits::MemoryLimiter;
 use super::output::LogStream;
+
+/// The most characters of one `log` message that reach the log.
+const LOG_CHARS: usize = 64 * 1024;
 
 /// The per-run state behind a plugin's imports.
 pub struct HostState {
@@ -161,6 +166,7 @@ fn no_database() -> StoreError {
 impl log::Host for HostState {
     fn log(&mut self, level: log::Level, message: String) {
         use log::Level;
+        let message = shown(&message, LOG_CHARS);
         let plugin = &*self.plugin;
         match level {
             Level::Trace => tracing::trace!(target: "plugin", plugin, "{message}"),

@@ -8,6 +8,8 @@ use std::sync::{Arc, Mutex};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
+use crate::shown::shown;
+
 /// A plugin's stdout or stderr: complete lines go to `tracing` as they arrive.
 #[derive(Clone)]
 pub struct LogStream {
@@ -49,12 +51,13 @@ impl LogStream {
     fn emit(&self, line: &[u8]) {
         let text = String::from_utf8_lossy(line);
         let text = text.trim_end_matches('\r');
-        tracing::info!(target: "plugin", plugin = &*self.plugin, stream = self.stream, "{text}");
+        let logged = shown(text, MAX_LINE);
+        tracing::info!(target: "plugin", plugin = &*self.plugin, stream = self.stream, "{logged}");
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         if recent.len() == RECENT_LINES {
             recent.pop_front();
         }
-        recent.push_back(text.chars().take(500).collect());
+        recent.push_back(shown(text, 500));
     }
 
     fn write_bytes(&self, bytes: &[u8]) {
@@ -166,6 +169,11 @@ mod tests {
         let recent = stream.recent();
         assert_eq!(recent.len(), 1);
         // Kept lines are cut to 500 characters.
-        assert_eq!(recent[0].len(), 500);
+        assert!(recent[0].starts_with(&"x".repeat(500)));
+        assert!(
+            recent[0].ends_with("… (65037 more bytes)"),
+            "{}",
+            &recent[0][490..]
+        );
     }
 }

@@ -20,6 +20,7 @@ use crate::convert;
 use crate::db::{Backend, Tx};
 use crate::grant::{Grant, TableName};
 use crate::schema::{Column, TableSchema};
+use crate::shown::{MAX_CHARS, shown};
 
 use super::backend::{self, Statements};
 use super::checks::{self, Shape};
@@ -193,7 +194,8 @@ impl Session {
     /// Remembers the first error: it fails the run.
     fn fail<T>(&mut self, error: StoreError) -> Result<T, StoreError> {
         if self.failure.is_none() {
-            self.failure = Some(error.message().to_owned());
+            // It reaches the report: names and values in it came from the plugin.
+            self.failure = Some(shown(error.message(), MAX_CHARS));
         }
         Err(error)
     }

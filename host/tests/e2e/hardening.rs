@@ -88,3 +88,34 @@ fn a_failing_migration_points_at_its_own_line_not_postgres_source() {
     );
     assert!(!out.contains("at line"), "sqlx's source line leaked: {out}");
 }
+
+#[test]
+fn escape_sequences_from_a_plugin_are_neutralised_in_every_output() {
+    let project = Project::new(&hostile("shouty", "escapes", ""));
+    let junit = project.path().join("verify.xml");
+    let runs = [
+        project.seedhost(&["run", "shouty"]),
+        project.seedhost(&["run", "shouty", "--json"]),
+        project.seedhost(&["run", "shouty", "-vv"]),
+        project.seedhost(&["verify", "--junit", junit.to_str().unwrap()]),
+    ];
+    for run in &runs {
+        let out = run.failed();
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}'),
+            "raw escapes: {out:?}"
+        );
+        assert!(
+            !out.lines().any(|l| l.starts_with("INFO forged")),
+            "a forged log line: {out}"
+        );
+    }
+    let human = runs[0].failed();
+    assert!(human.contains("failed \\u{1b}]0;pwned\\u{7}"), "{human}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        !xml.chars().any(|c| c.is_control() && c != '\n'),
+        "JUnit holds characters XML forbids: {xml:?}"
+    );
+    assert!(xml.contains("\\u{1b}]0;pwned"), "{xml}");
+}
