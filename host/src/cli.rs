@@ -423,11 +423,7 @@ fn finish(report: &impl Report, json: bool) -> ExitCode {
     } else {
         print!("{}", report.to_human());
     }
-    if report.succeeded() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    ExitCode::from(report.exit_status())
 }
 
 #[cfg(test)]

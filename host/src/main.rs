@@ -11,7 +11,13 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime.block_on(seedhost::cli::dispatch(cli)),
+        Ok(runtime) => {
+            let status = runtime.block_on(seedhost::cli::dispatch(cli));
+            // A signal may have left a plugin running on a blocking thread;
+            // waiting for it would undo the signal.
+            runtime.shutdown_background();
+            status
+        }
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             ExitCode::FAILURE

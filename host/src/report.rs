@@ -23,6 +23,11 @@ pub trait Report: Serialize {
     /// Tables and lines for a terminal.
     fn to_human(&self) -> String;
 
+    /// The process's exit status: 0 on success, 1 on failure.
+    fn exit_status(&self) -> u8 {
+        u8::from(!self.succeeded())
+    }
+
     /// The one JSON object `--json` prints.
     fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("reports serialize")
@@ -184,6 +189,9 @@ pub struct RunReport {
     /// Plugins that were not run, with the reason (human output only).
     #[serde(skip)]
     pub skipped: Vec<(String, String)>,
+    /// The exit status a signal that stopped the run calls for (130, 143).
+    #[serde(skip)]
+    pub interrupted: Option<u8>,
 }
 
 impl RunReport {
@@ -198,6 +206,7 @@ impl RunReport {
             error: None,
             reset: None,
             skipped: Vec::new(),
+            interrupted: None,
         }
     }
 }
@@ -209,6 +218,14 @@ impl Report for RunReport {
     }
 
     /// What was applied and a table per plugin.
+    /// 130 or 143 when a signal stopped the run.
+    fn exit_status(&self) -> u8 {
+        match self.interrupted {
+            Some(status) => status,
+            None => u8::from(!self.succeeded()),
+        }
+    }
+
     fn to_human(&self) -> String {
         let mut out = header(&self.env, self.database.as_deref());
         if self.dry_run {

@@ -21,12 +21,56 @@ use crate::store::Session;
 
 /// Migrates, then runs the chosen plugins. Never fails as a whole: what went
 /// wrong is in the report, and [`RunReport::succeeded`] gives the exit status.
+///
+/// SIGINT and SIGTERM stop the run: the plugin in progress and its transaction
+/// are abandoned (the database rolls the transaction back when the connection
+/// closes, which happens as the process exits), and the report says so and
+/// asks for exit status 130 or 143.
 pub async fn run(config: &Config, destination: &Destination, options: &RunOptions) -> RunReport {
     let mut report = RunReport::new(&destination.env, options.dry_run);
-    if let Err(e) = run_inner(config, destination, options, &mut report).await {
+    let outcome = tokio::select! {
+        outcome = run_inner(config, destination, options, &mut report) => outcome,
+        (signal, status) = interrupted() => {
+            report.interrupted = Some(status);
+            Err(RunError::Plan(format!(
+                "interrupted by {signal}: the transaction in progress was rolled back, so nothing \
+                 the plugin or migration in progress wrote was kept{}",
+                if options.dry_run { "" } else { "; plugins reported as ok above were committed" }
+            )))
+        }
+    };
+    if let Err(e) = outcome {
         report.error = Some(e.to_string());
     }
     report
+}
+
+/// Waits for SIGINT or SIGTERM; returns its name and the exit status it calls
+/// for. Never returns if the handlers cannot be installed.
+async fn interrupted() -> (&'static str, u8) {
+    let ctrl_c = async {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => ("SIGINT", 130),
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+                ("SIGTERM", 143)
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<(&'static str, u8)>();
+    tokio::select! {
+        signal = ctrl_c => signal,
+        signal = terminate => signal,
+    }
 }
 
 /// One run's context, once everything is decided and connected.

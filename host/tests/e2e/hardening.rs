@@ -119,3 +119,46 @@ fn escape_sequences_from_a_plugin_are_neutralised_in_every_output() {
     );
     assert!(xml.contains("\\u{1b}]0;pwned"), "{xml}");
 }
+
+#[test]
+fn sigint_and_sigterm_roll_back_report_and_exit_130_and_143() {
+    for (signal, status) in [("INT", 130), ("TERM", 143)] {
+        let project = Project::new(&hostile("spin", "loop", "limits = { cpu_seconds = 120 }"));
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_seedhost"))
+            .args(["run", "spin", "--json"])
+            .current_dir(project.path())
+            .env_remove("DATABASE_URL")
+            .env("SEEDHOST_CACHE_DIR", &project.cache)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The plugin writes its row, then spins.
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        let killed = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let run = Run(child.wait_with_output().unwrap());
+        assert_eq!(
+            run.code(),
+            Some(status),
+            "{}\n{}",
+            run.stdout(),
+            run.stderr()
+        );
+        let report = run.json();
+        let error = report["error"].as_str().unwrap();
+        assert!(
+            error.starts_with(&format!("interrupted by SIG{signal}")),
+            "{error}"
+        );
+        assert_eq!(
+            project.sqlite().count("fixture_items"),
+            0,
+            "the row was kept"
+        );
+    }
+}
