@@ -7,6 +7,7 @@
 //! smoke = "smoke"                    # default: the smoke checks' directory
 //! reset_schemas = ["public"]         # default: what `seedhost reset` clears on PostgreSQL
 //! supabase_history = "auto"          # default; or "always", "never": the Supabase CLI's history
+//! lock_timeout_seconds = 60          # default: how long a PostgreSQL lock is waited for
 //! sqlite_migrations = "sqlite_migrations"   # optional: SQLite's versions of migrations
 //!
 //! [limits]                           # defaults for every plugin
@@ -87,6 +88,8 @@ struct RawConfig {
     reset_schemas: Vec<String>,
     #[serde(default)]
     supabase_history: SupabaseHistory,
+    #[serde(default = "default_lock_timeout")]
+    lock_timeout_seconds: f64,
     #[serde(default)]
     sqlite_migrations: Option<PathBuf>,
     #[serde(default)]
@@ -94,6 +97,13 @@ struct RawConfig {
     #[serde(default)]
     plugins: BTreeMap<String, RawPlugin>,
 }
+
+fn default_lock_timeout() -> f64 {
+    DEFAULT_LOCK_TIMEOUT_SECONDS
+}
+
+/// How long a lock is waited for unless configured.
+pub const DEFAULT_LOCK_TIMEOUT_SECONDS: f64 = 60.0;
 
 /// The migrations directory unless `seedhost.toml` names another.
 const DEFAULT_MIGRATIONS: &str = "migrations";
@@ -162,6 +172,9 @@ pub struct Config {
     pub reset_schemas: Vec<String>,
     /// Whether the Supabase CLI's migration history is kept too.
     pub supabase_history: SupabaseHistory,
+    /// How long a PostgreSQL lock is waited for (another migrator's lock,
+    /// a row another session writes) before seedhost gives up, naming it.
+    pub lock_timeout: Duration,
     /// SQLite's own versions of migrations, where the Supabase CLI does not
     /// look: on SQLite a file here replaces the same version's file (or adds one).
     pub sqlite_migrations: Option<PathBuf>,
@@ -246,6 +259,15 @@ impl Config {
             message,
         };
         let defaults = limits(Limits::default(), raw.limits).map_err(&invalid)?;
+        if !(raw.lock_timeout_seconds.is_finite()
+            && raw.lock_timeout_seconds > 0.0
+            && raw.lock_timeout_seconds <= 86_400.0)
+        {
+            return Err(invalid(format!(
+                "lock_timeout_seconds = {}: must be positive, at most a day",
+                raw.lock_timeout_seconds
+            )));
+        }
         if let Some(bad) = raw
             .reset_schemas
             .iter()
@@ -309,6 +331,7 @@ impl Config {
             smoke: root.join(raw.smoke),
             reset_schemas: raw.reset_schemas,
             supabase_history: raw.supabase_history,
+            lock_timeout: Duration::from_secs_f64(raw.lock_timeout_seconds),
             sqlite_migrations: raw.sqlite_migrations.map(|d| root.join(d)),
             plugins,
         })

@@ -172,10 +172,41 @@ pub fn quote(identifier: &str) -> String {
     format!("\"{}\"", identifier.replace('"', "\"\""))
 }
 
+/// How long a PostgreSQL session waits before it gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `lock_timeout`: a statement waiting this long for a lock (a row another
+    /// session is writing, say) fails, naming the table.
+    pub lock: Duration,
+    /// `idle_in_transaction_session_timeout`: the server ends a session that
+    /// keeps a transaction open this long without a statement, so a stuck
+    /// seedhost cannot hold its locks forever.
+    pub idle_in_transaction: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            lock: Duration::from_secs(60),
+            idle_in_transaction: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// What a database administrator sees as the session's `application_name`,
+/// unless the URL names another.
+pub const APPLICATION_NAME: &str = "seedhost";
+
 impl Database {
-    /// Connects to `url`. SQLite files (and their directory) are created when
-    /// missing; PostgreSQL databases must exist.
+    /// Connects to `url` with the default [`Timeouts`].
     pub async fn connect(url: &str) -> Result<Database, DbError> {
+        Database::connect_with(url, Timeouts::default()).await
+    }
+
+    /// Connects to `url`. SQLite files (and their directory) are created when
+    /// missing; PostgreSQL databases must exist. A PostgreSQL session is named
+    /// [`APPLICATION_NAME`] and gets `timeouts`.
+    pub async fn connect_with(url: &str, timeouts: Timeouts) -> Result<Database, DbError> {
         let display_url = redact(url);
         let connect_error = |source| DbError::Connect {
             url: display_url.clone(),
@@ -185,15 +216,27 @@ impl Database {
         // share it, and a second seedhost waits on the database's locks, not ours.
         let pool = match Backend::of(url)? {
             Backend::Postgres => {
-                let options = PgConnectOptions::from_str(url).map_err(connect_error)?;
+                let mut options = PgConnectOptions::from_str(url).map_err(connect_error)?;
+                if options.get_application_name().is_none() {
+                    options = options.application_name(APPLICATION_NAME);
+                }
                 let port = options.get_port();
+                // SET, not the `options` startup parameter, which poolers refuse.
+                let settings = format!(
+                    "SET lock_timeout = '{}ms'; SET idle_in_transaction_session_timeout = '{}ms'",
+                    timeouts.lock.as_millis(),
+                    timeouts.idle_in_transaction.as_millis()
+                );
                 let pool_options = || {
+                    let settings = settings.clone();
                     PgPoolOptions::new()
                         .max_connections(1)
                         .acquire_timeout(Duration::from_secs(30))
-                        .after_connect(move |_, _| {
+                        .after_connect(move |conn, _| {
+                            let settings = settings.clone();
                             Box::pin(async move {
                                 disable_nagle(port);
+                                conn.execute(AssertSqlSafe(settings)).await?;
                                 Ok(())
                             })
                         })

@@ -115,7 +115,7 @@ async fn run_inner(
     }
 
     phase("components ready");
-    let db = Database::connect(&plan.profile.database_url).await?;
+    let db = Database::connect_with(&plan.profile.database_url, timeouts(config)).await?;
     tracing::info!(env = %destination.env, database = %db.display_url, "connected");
     phase("connected");
     if options.reset.is_some() {
@@ -162,8 +162,7 @@ async fn run_inner(
 impl Run<'_> {
     async fn real_run(&self, report: &mut RunReport) -> Result<(), RunError> {
         let done =
-            migrate::apply_pending(self.db, &self.plan.migrations, self.config.supabase_history)
-                .await?;
+            migrate::apply_pending(self.db, &self.plan.migrations, settings(self.config)).await?;
         report.migrations.applied = done.applied;
         report.migrations.adopted = done.adopted;
         tracing::debug!("migrations up to date");
@@ -185,8 +184,9 @@ impl Run<'_> {
 
     async fn dry_run(&self, report: &mut RunReport) -> Result<(), RunError> {
         let mut tx = self.db.begin().await?;
-        let history = self.config.supabase_history;
-        let applied = match migrate::apply_in(&mut tx, &self.plan.migrations, true, history).await {
+        let settings = settings(self.config);
+        let applied = match migrate::apply_in(&mut tx, &self.plan.migrations, true, settings).await
+        {
             Ok(applied) => applied,
             Err(e) => {
                 tx.rollback().await?;
@@ -300,7 +300,7 @@ pub async fn repair(config: &Config, destination: &Destination, version: &str) -
             config.sqlite_migrations.as_deref(),
             backend,
         )?;
-        let db = Database::connect(&profile.database_url).await?;
+        let db = Database::connect_with(&profile.database_url, timeouts(config)).await?;
         let repaired = migrate::repair(&db, &files, version).await;
         db.close().await;
         Ok::<_, RunError>(repaired?)
@@ -315,6 +315,22 @@ pub async fn repair(config: &Config, destination: &Destination, version: &str) -
         Err(e) => report.error = Some(e.to_string()),
     }
     report
+}
+
+/// How migrations are applied, from the configuration.
+fn settings(config: &Config) -> migrate::MigrateSettings {
+    migrate::MigrateSettings {
+        history: config.supabase_history,
+        lock_wait: config.lock_timeout,
+    }
+}
+
+/// The database's timeouts, from the configuration.
+pub fn timeouts(config: &Config) -> crate::db::Timeouts {
+    crate::db::Timeouts {
+        lock: config.lock_timeout,
+        ..crate::db::Timeouts::default()
+    }
 }
 
 fn skip_rest(rest: &[&PluginConfig], report: &mut RunReport) {

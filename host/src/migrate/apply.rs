@@ -14,10 +14,19 @@ use crate::db::{Conn, Database, DbError, Tx};
 
 use super::error::MigrationError;
 use super::files::MigrationFile;
-use super::supabase;
+use super::{lock, supabase};
 
 /// The table recording applied migrations.
 pub const TABLE: &str = "_seedhost_migrations";
+
+/// How migrations are applied, from the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MigrateSettings {
+    /// Whether the Supabase CLI's history is kept too.
+    pub history: SupabaseHistory,
+    /// How long to wait for another session's migration lock (PostgreSQL).
+    pub lock_wait: std::time::Duration,
+}
 
 /// What bringing a database up to date did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,15 +68,15 @@ impl MigrationConnection for SqliteConnection {
 pub async fn apply_pending(
     db: &Database,
     files: &[MigrationFile],
-    history: SupabaseHistory,
+    settings: MigrateSettings,
 ) -> Result<Applied, MigrationError> {
     match db.acquire().await? {
-        Conn::Postgres(mut conn) => apply(&mut *conn, files, false, history).await,
+        Conn::Postgres(mut conn) => apply(&mut *conn, files, false, settings).await,
         Conn::Sqlite(mut conn) => {
             let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE")
                 .await
                 .map_err(DbError::from)?;
-            let result = apply(&mut *tx, files, false, history).await;
+            let result = apply(&mut *tx, files, false, settings).await;
             tx.commit().await.map_err(DbError::from)?;
             result
         }
@@ -80,11 +89,11 @@ pub async fn apply_in(
     tx: &mut Tx,
     files: &[MigrationFile],
     dry_run: bool,
-    history: SupabaseHistory,
+    settings: MigrateSettings,
 ) -> Result<Applied, MigrationError> {
     match tx {
-        Tx::Postgres(t) => apply(&mut **t, files, dry_run, history).await,
-        Tx::Sqlite(t) => apply(&mut **t, files, dry_run, history).await,
+        Tx::Postgres(t) => apply(&mut **t, files, dry_run, settings).await,
+        Tx::Sqlite(t) => apply(&mut **t, files, dry_run, settings).await,
     }
 }
 
@@ -117,16 +126,22 @@ pub async fn apply<C>(
     conn: &mut C,
     files: &[MigrationFile],
     dry_run: bool,
-    history: SupabaseHistory,
+    settings: MigrateSettings,
 ) -> Result<Applied, MigrationError>
 where
     C: MigrationConnection + ?Sized,
 {
-    conn.lock().await?;
-    let result = apply_locked(conn, files, dry_run, history).await;
+    match conn.postgres() {
+        Some(pg) => lock::acquire(pg, settings.lock_wait).await?,
+        None => conn.lock().await?,
+    }
+    let result = apply_locked(conn, files, dry_run, settings.history).await;
     // Unlock even after a failure: the session may live on (dry runs roll back
     // on this same connection).
-    let unlocked = conn.unlock().await;
+    let unlocked = match conn.postgres() {
+        Some(pg) => lock::release(pg).await,
+        None => conn.unlock().await.map_err(MigrationError::from),
+    };
     let applied = result?;
     unlocked?;
     Ok(applied)
@@ -328,7 +343,7 @@ pub async fn repair(
     }
     match db.acquire().await? {
         Conn::Postgres(mut conn) => {
-            conn.lock().await?;
+            lock::acquire(&mut conn, std::time::Duration::from_secs(60)).await?;
             let result = async {
                 let mut tx = conn.begin().await.map_err(DbError::from)?;
                 sqlx::query(AssertSqlSafe(format!(
@@ -352,7 +367,7 @@ pub async fn repair(
                 Ok::<(), MigrationError>(())
             }
             .await;
-            conn.unlock().await?;
+            lock::release(&mut conn).await?;
             result?;
         }
         Conn::Sqlite(mut conn) => {

@@ -32,6 +32,19 @@ pub enum MigrationError {
         #[source]
         source: std::io::Error,
     },
+    /// Another session held the migration lock for too long.
+    #[error(
+        "gave up after {waited} s waiting for the migration lock, held by {holder}; \
+         another seedhost (or sqlx migrator) is migrating this database, or a session \
+         stranded it (end it with pg_terminate_backend); `lock_timeout_seconds` in \
+         seedhost.toml sets the wait"
+    )]
+    LockTimeout {
+        /// Seconds waited.
+        waited: u64,
+        /// Who holds it.
+        holder: String,
+    },
     /// The configuration names a directory that does not exist.
     #[error(
         "migrations directory {path} does not exist: fix the path in seedhost.toml \

@@ -11,11 +11,12 @@
 mod apply;
 mod error;
 mod files;
+mod lock;
 mod supabase;
 
 pub use apply::{
-    Applied, Entry, Repaired, State, TABLE, applied, apply_in, apply_pending, repair, status,
-    supabase_versions,
+    Applied, Entry, MigrateSettings, Repaired, State, TABLE, applied, apply_in, apply_pending,
+    repair, status, supabase_versions,
 };
 pub use error::MigrationError;
 pub use files::{

@@ -162,3 +162,115 @@ fn sigint_and_sigterm_roll_back_report_and_exit_130_and_143() {
         );
     }
 }
+
+fn spawn_seedhost(project: &Project, args: &[&str]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_seedhost"))
+        .args(args)
+        .current_dir(project.path())
+        .env_remove("DATABASE_URL")
+        .env("SEEDHOST_CACHE_DIR", &project.cache)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_held_migration_lock_is_reported_and_the_wait_bounded() {
+    let pg = PgDb::create();
+    let slow = Project::new("");
+    std::fs::write(
+        slow.path()
+            .join("migrations/20991231000000_slow.postgres.sql"),
+        "SELECT pg_sleep(5);",
+    )
+    .unwrap();
+    let holder = spawn_seedhost(&slow, &["migrate", "--database-url", &pg.url]);
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let waiter = Project::new("lock_timeout_seconds = 1\n");
+    let started = std::time::Instant::now();
+    let out = waiter
+        .seedhost(&["migrate", "--database-url", &pg.url])
+        .failed();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "it waited {:?}",
+        started.elapsed()
+    );
+    assert!(
+        out.contains("waiting for the migration lock, held by pid"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gave up after 1 s waiting for the migration lock, held by pid")
+            && out.contains("(seedhost, connected since"),
+        "{out}"
+    );
+    Run(holder.wait_with_output().unwrap()).ok();
+}
+
+#[test]
+fn a_write_blocked_by_another_sessions_row_lock_gives_up_and_rolls_back() {
+    let pg = PgDb::create();
+    let config = format!("lock_timeout_seconds = 1\n{}", hostile("w", "ok", ""));
+    let project = Project::new(&config);
+    project
+        .seedhost(&["migrate", "--database-url", &pg.url])
+        .ok();
+    pg.db()
+        .execute("INSERT INTO fixture_items (id, name) VALUES (1, 'held')");
+    // Another session holds row 1 for 6 s.
+    let mut blocker = std::process::Command::new("psql")
+        .args(["-X", "-q", &pg.url, "-c", "BEGIN; UPDATE fixture_items SET name = 'held' WHERE id = 1; SELECT pg_sleep(6); COMMIT;"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let started = std::time::Instant::now();
+    let run = project.seedhost(&["run", "w", "--database-url", &pg.url, "--json"]);
+    let out = run.failed();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "it waited {:?}",
+        started.elapsed()
+    );
+    let report = run.json();
+    let error = report["plugins"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("table fixture_items") && error.contains("lock timeout"),
+        "{out}"
+    );
+    blocker.wait().unwrap();
+    assert_eq!(
+        pg.db()
+            .scalar::<String>("SELECT name FROM fixture_items WHERE id = 1"),
+        "held"
+    );
+}
+
+#[test]
+fn postgres_sessions_are_named_seedhost() {
+    let pg = PgDb::create();
+    let project = Project::new("");
+    std::fs::write(
+        project
+            .path()
+            .join("migrations/20991231000000_slow.postgres.sql"),
+        "SELECT pg_sleep(1);",
+    )
+    .unwrap();
+    let mut child = spawn_seedhost(&project, &["migrate", "--database-url", &pg.url]);
+    let name = format!("{}", pg.name);
+    let mut seen = false;
+    for _ in 0..100 {
+        seen = pg.db().scalar::<bool>(&format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = '{name}' AND application_name = 'seedhost')"
+        ));
+        if seen || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait().unwrap();
+    assert!(seen, "no session named seedhost was seen");
+}
