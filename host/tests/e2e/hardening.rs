@@ -260,7 +260,7 @@ fn postgres_sessions_are_named_seedhost() {
     )
     .unwrap();
     let mut child = spawn_seedhost(&project, &["migrate", "--database-url", &pg.url]);
-    let name = format!("{}", pg.name);
+    let name = pg.name.clone();
     let mut seen = false;
     for _ in 0..100 {
         seen = pg.db().scalar::<bool>(&format!(
