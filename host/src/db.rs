@@ -81,6 +81,15 @@ pub enum DbError {
         #[source]
         source: std::io::Error,
     },
+    /// A SQLite URL names a file that does not exist and may not be created.
+    #[error(
+        "SQLite database {path} does not exist; to create it, add ?mode=rwc to the URL \
+         (sqlite://{path}?mode=rwc)"
+    )]
+    NoSqliteFile {
+        /// The file.
+        path: String,
+    },
     /// A statement failed.
     #[error("{}", error_text(.0))]
     Sql(
@@ -165,6 +174,21 @@ pub fn error_line(error: &sqlx::Error, sql: &str) -> Option<usize> {
         _ => None,
     }
 }
+
+/// The file a SQLite URL names; `None` for PostgreSQL and in-memory databases.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if Backend::of(url).ok()? != Backend::Sqlite {
+        return None;
+    }
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    let file = options.get_filename();
+    let name = file.to_string_lossy();
+    (!name.is_empty() && name != ":memory:" && !url.contains("mode=memory"))
+        .then(|| file.to_owned())
+}
+
+/// An empty in-memory SQLite database.
+pub const SQLITE_MEMORY: &str = "sqlite::memory:";
 
 /// Quotes an identifier for SQL (both PostgreSQL and SQLite): the name is
 /// wrapped in double quotes and inner quotes are doubled.
@@ -275,11 +299,17 @@ impl Database {
                         source,
                     })?;
                 }
+                let file = Path::new(options.get_filename()).to_owned();
                 let pool = SqlitePoolOptions::new()
                     .max_connections(1)
                     .connect_with(options)
                     .await
-                    .map_err(connect_error)?;
+                    .map_err(|source| match sqlite_file(url) {
+                        Some(missing) if !missing.exists() => DbError::NoSqliteFile {
+                            path: file.display().to_string(),
+                        },
+                        _ => connect_error(source),
+                    })?;
                 Pool::Sqlite(pool)
             }
         };

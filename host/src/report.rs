@@ -141,6 +141,9 @@ pub struct PluginReport {
     pub status: PluginStatus,
     /// Why it failed.
     pub error: Option<String>,
+    /// Whether its writes were rolled back (it failed): the counts then say
+    /// what it wrote before failing, none of which was kept.
+    pub rolled_back: bool,
     /// Wall time, loading excluded.
     pub duration_ms: u64,
     /// In the order the plugin first wrote each table.
@@ -437,6 +440,7 @@ mod tests {
         report.plugins.push(PluginReport {
             name: "catalog".into(),
             status: PluginStatus::Ok,
+            rolled_back: false,
             error: None,
             duration_ms: 12,
             tables: vec![
@@ -480,6 +484,7 @@ mod tests {
         report.plugins.push(PluginReport {
             name: "x".into(),
             status: PluginStatus::Failed,
+            rolled_back: true,
             error: Some("boom".into()),
             duration_ms: 1,
             tables: vec![],

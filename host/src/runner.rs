@@ -115,7 +115,20 @@ async fn run_inner(
     }
 
     phase("components ready");
-    let db = Database::connect_with(&plan.profile.database_url, timeouts(config)).await?;
+    // A dry run leaves nothing behind, not even a SQLite file: one that does not
+    // exist yet is rehearsed on an empty database in memory, where a first
+    // real run would start from.
+    let url = match crate::db::sqlite_file(&plan.profile.database_url) {
+        Some(file) if options.dry_run && !file.exists() => {
+            tracing::info!(
+                file = %file.display(),
+                "the database file does not exist yet: dry-running on an empty in-memory database"
+            );
+            crate::db::SQLITE_MEMORY
+        }
+        _ => plan.profile.database_url.as_str(),
+    };
+    let db = Database::connect_with(url, timeouts(config)).await?;
     tracing::info!(env = %destination.env, database = %db.display_url, "connected");
     phase("connected");
     if options.reset.is_some() {
@@ -272,6 +285,7 @@ impl Run<'_> {
         };
         report.plugins.push(PluginReport {
             name: plugin.name.clone(),
+            rolled_back: status == PluginStatus::Failed,
             status,
             error,
             duration_ms: started.elapsed().as_millis() as u64,

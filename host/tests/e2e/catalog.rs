@@ -174,16 +174,23 @@ fn dry_run_then_real(project: &Project, extra: &[&str], db: impl Fn() -> Db) {
     assert!(applied == migration_stems(false).len() || applied == migration_stems(true).len());
     assert_eq!(counts(&dry, 0), local_first_run());
 
-    let db = db();
-    assert!(
-        !db.table_exists("_seedhost_migrations"),
-        "a dry run left its migration record"
-    );
-    assert!(
-        !db.table_exists("catalog_chapters"),
-        "a dry run left a table"
-    );
-    drop(db);
+    if extra.is_empty() {
+        // The embedded default did not exist: the dry run left no file at all.
+        assert!(
+            !project.local_db().exists(),
+            "a dry run created the database file"
+        );
+    } else {
+        let db = db();
+        assert!(
+            !db.table_exists("_seedhost_migrations"),
+            "a dry run left its migration record"
+        );
+        assert!(
+            !db.table_exists("catalog_chapters"),
+            "a dry run left a table"
+        );
+    }
 
     // The real run does what the dry run said it would.
     args.retain(|a| *a != "--dry-run");

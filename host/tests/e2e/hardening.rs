@@ -274,3 +274,54 @@ fn postgres_sessions_are_named_seedhost() {
     child.wait().unwrap();
     assert!(seen, "no session named seedhost was seen");
 }
+
+#[test]
+fn a_dry_run_on_a_fresh_checkout_creates_no_database_file() {
+    let project = Project::new(CATALOG);
+    let report = project
+        .seedhost(&["run", "catalog", "--dry-run", "--json"])
+        .ok_json();
+    assert_eq!(report["plugins"][0]["status"], "ok", "{report}");
+    assert!(
+        !report["migrations"]["applied"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        !project.local_db().exists(),
+        "the dry run left a database file"
+    );
+}
+
+#[test]
+fn a_sqlite_url_naming_a_missing_file_says_how_to_create_it() {
+    let project = Project::new("");
+    let out = project
+        .seedhost(&["migrate", "--database-url", "sqlite://new.db"])
+        .failed();
+    assert!(
+        out.contains("SQLite database new.db does not exist; to create it, add ?mode=rwc"),
+        "{out}"
+    );
+    project
+        .seedhost(&["migrate", "--database-url", "sqlite://new.db?mode=rwc"])
+        .ok();
+    assert!(project.path().join("new.db").exists());
+}
+
+#[test]
+fn a_failed_plugins_counts_are_marked_rolled_back() {
+    let project = Project::new(&format!(
+        "{}{}",
+        hostile("boom", "trap", ""),
+        hostile("fine", "ok", "")
+    ));
+    let ok = project.seedhost(&["run", "fine", "--json"]).ok_json();
+    assert_eq!(ok["plugins"][0]["rolled_back"], false, "{ok}");
+    let run = project.seedhost(&["run", "boom", "--json"]);
+    run.failed();
+    let report = run.json();
+    assert_eq!(report["plugins"][0]["status"], "failed");
+    assert_eq!(report["plugins"][0]["rolled_back"], true, "{report}");
+}

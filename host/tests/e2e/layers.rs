@@ -436,8 +436,8 @@ fn verify_checks_every_plugin_and_dry_runs_them() {
     }
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("tests=\"9\" failures=\"0\""), "{xml}");
-    // A dry run writes nothing.
-    assert_eq!(project.sqlite().count("_seedhost_migrations"), 0);
+    // A dry run writes nothing, not even the database file.
+    assert!(!project.local_db().exists());
 
     // A grant narrower than what the plugin writes fails both checks.
     let config = std::fs::read_to_string(project.path().join("seedhost.toml")).unwrap();
