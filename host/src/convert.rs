@@ -192,6 +192,15 @@ fn push(data: &mut ColumnData, column: &Column, value: Value) -> Result<(), Stri
             other => return mismatch(&other),
         },
         ColumnData::Float(v) => match value {
+            Value::Float(f) if f.is_nan() && !column.nan => {
+                return Err("NaN cannot be stored here (SQLite would store NULL)".to_owned());
+            }
+            Value::Float(f) if column.float32 && f.is_finite() && (f as f32).is_infinite() => {
+                return Err(format!(
+                    "{f} does not fit a {} (4-byte float)",
+                    column.sql_type
+                ));
+            }
             Value::Float(f) => v.push(Some(f)),
             Value::Integer(i) => v.push(Some(i as f64)),
             other => return mismatch(&other),
@@ -221,7 +230,19 @@ fn push(data: &mut ColumnData, column: &Column, value: Value) -> Result<(), Stri
             Value::Bytes(b) => v.push(Some(b)),
             other => return mismatch(&other),
         },
-        ColumnData::Text(v) => v.push(Some(text_for(kind, value)?)),
+        ColumnData::Text(v) => {
+            let text = text_for(kind, value)?;
+            if let Some(max) = column.max_chars {
+                let chars = text.chars().count();
+                if chars > max {
+                    return Err(format!(
+                        "{chars} characters do not fit {} (at most {max}); seedhost never cuts text",
+                        column.sql_type
+                    ));
+                }
+            }
+            v.push(Some(text))
+        }
     }
     Ok(())
 }
@@ -333,12 +354,7 @@ mod tests {
     use super::*;
 
     fn column(name: &str, kind: Kind, nullable: bool) -> Column {
-        Column {
-            name: name.into(),
-            kind,
-            sql_type: kind.describe().into(),
-            nullable,
-        }
+        Column::new(name.into(), kind, kind.describe().into(), nullable, true)
     }
 
     #[test]
@@ -396,6 +412,36 @@ mod tests {
         let err =
             convert_batch("t", &[&u], vec![Value::Text("1; DROP TABLE t".into())], 1).unwrap_err();
         assert!(err.contains("is not a UUID"), "{err}");
+    }
+
+    #[test]
+    fn both_write_paths_get_the_same_refusals() {
+        let vc = Column::new(
+            "code".into(),
+            Kind::Text,
+            "character varying(4)".into(),
+            true,
+            true,
+        );
+        let err = convert_batch("t", &[&vc], vec![Value::Text("toolong".into())], 1).unwrap_err();
+        assert!(
+            err.contains("7 characters do not fit character varying(4) (at most 4)"),
+            "{err}"
+        );
+        assert!(convert_batch("t", &[&vc], vec![Value::Text("naïv".into())], 1).is_ok());
+        let real = Column::new("r".into(), Kind::Float, "real".into(), true, true);
+        let err = convert_batch("t", &[&real], vec![Value::Float(1e300)], 1).unwrap_err();
+        assert!(err.contains("does not fit a real"), "{err}");
+        for fine in [3.4e38, f64::INFINITY, f64::NAN, -1.5] {
+            assert!(
+                convert_batch("t", &[&real], vec![Value::Float(fine)], 1).is_ok(),
+                "{fine}"
+            );
+        }
+        let lite = Column::new("r".into(), Kind::Float, "REAL".into(), true, false);
+        let err = convert_batch("t", &[&lite], vec![Value::Float(f64::NAN)], 1).unwrap_err();
+        assert!(err.contains("NaN cannot be stored"), "{err}");
+        assert!(convert_batch("t", &[&lite], vec![Value::Float(1e300)], 1).is_ok());
     }
 
     #[test]

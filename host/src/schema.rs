@@ -115,6 +115,57 @@ pub struct Column {
     pub sql_type: String,
     /// Whether it takes NULL.
     pub nullable: bool,
+    /// The most characters a value may have (`varchar(n)`, `char(n)`): longer
+    /// text is refused, never cut (a cast would cut it silently).
+    pub max_chars: Option<usize>,
+    /// Whether a float must fit 4 bytes (`real`): a larger finite value is
+    /// refused, never stored as infinity.
+    pub float32: bool,
+    /// Whether the database stores NaN (PostgreSQL does; SQLite would store NULL).
+    pub nan: bool,
+}
+
+impl Column {
+    /// A column as the catalog describes it: `sql_type` as the database spells
+    /// it, `postgres` for the database that holds it.
+    pub fn new(
+        name: String,
+        kind: Kind,
+        sql_type: String,
+        nullable: bool,
+        postgres: bool,
+    ) -> Column {
+        Column {
+            max_chars: char_limit(&sql_type),
+            float32: postgres && sql_type == "real",
+            nan: postgres,
+            name,
+            kind,
+            sql_type,
+            nullable,
+        }
+    }
+}
+
+/// `n` of a text type with a length: `character varying(n)`, `character(n)`,
+/// `VARCHAR(n)`, `CHAR(n)`, `NVARCHAR(n)`.
+pub fn char_limit(sql_type: &str) -> Option<usize> {
+    let t = sql_type.to_ascii_lowercase();
+    let (base, rest) = t.split_once('(')?;
+    let base = base.trim();
+    let texty = [
+        "character varying",
+        "varchar",
+        "character",
+        "char",
+        "bpchar",
+        "nvarchar",
+        "nchar",
+    ];
+    if !texty.contains(&base) {
+        return None;
+    }
+    rest.strip_suffix(')')?.trim().parse().ok()
 }
 
 /// A live table: its columns and the column sets that are unique (primary key
@@ -179,6 +230,20 @@ mod tests {
         assert_eq!(Kind::from_sqlite("DATE"), Kind::Date);
         assert_eq!(Kind::from_sqlite("NUMERIC(10,2)"), Kind::Float);
         assert_eq!(Kind::from_sqlite(""), Kind::Other);
+    }
+
+    #[test]
+    fn text_lengths_come_from_the_declared_type() {
+        assert_eq!(char_limit("character varying(4)"), Some(4));
+        assert_eq!(char_limit("character(2)"), Some(2));
+        assert_eq!(char_limit("VARCHAR(255)"), Some(255));
+        assert_eq!(char_limit("varchar"), None);
+        assert_eq!(char_limit("numeric(10,2)"), None);
+        assert_eq!(char_limit("text"), None);
+        let real = Column::new("r".into(), Kind::Float, "real".into(), true, true);
+        assert!(real.float32 && real.nan);
+        let lite = Column::new("r".into(), Kind::Float, "REAL".into(), true, false);
+        assert!(!lite.float32 && !lite.nan);
     }
 
     #[test]

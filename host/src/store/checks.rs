@@ -179,12 +179,7 @@ mod tests {
     use crate::schema::{Column, Kind};
 
     fn table() -> TableSchema {
-        let column = |name: &str, kind| Column {
-            name: name.into(),
-            kind,
-            sql_type: "t".into(),
-            nullable: true,
-        };
+        let column = |name: &str, kind| Column::new(name.into(), kind, "t".into(), true, true);
         TableSchema {
             schema: "public".into(),
             name: "links".into(),

@@ -92,12 +92,7 @@ mod tests {
     use chrono::{DateTime, NaiveDate};
 
     fn column(name: &str, kind: Kind, sql_type: &str) -> Column {
-        Column {
-            name: name.into(),
-            kind,
-            sql_type: sql_type.into(),
-            nullable: true,
-        }
+        Column::new(name.into(), kind, sql_type.into(), true, true)
     }
 
     /// Bytes from hex written with spaces between groups.

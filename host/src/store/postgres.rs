@@ -70,16 +70,14 @@ pub async fn describe(
         name: table.to_owned(),
         columns: columns
             .into_iter()
-            .map(|(name, sql_type, typname, nullable, category)| Column {
-                kind: if category == "A" {
+            .map(|(name, sql_type, typname, nullable, category)| {
+                let kind = if category == "A" {
                     Kind::Other
                 } else {
                     Kind::from_postgres(&typname)
-                },
+                };
                 // Arrays are marked by their type name ending in [] (see upsert_sql).
-                sql_type,
-                nullable,
-                name,
+                Column::new(name, kind, sql_type, nullable, true)
             })
             .collect(),
         unique_keys: unique_keys.into_iter().map(|(k,)| k).collect(),

@@ -103,11 +103,14 @@ pub async fn describe(
         name: table.to_owned(),
         columns: columns
             .into_iter()
-            .map(|(name, declared, not_null, _)| Column {
-                kind: Kind::from_sqlite(&declared),
-                sql_type: declared,
-                nullable: !not_null,
-                name,
+            .map(|(name, declared, not_null, _)| {
+                Column::new(
+                    name,
+                    Kind::from_sqlite(&declared),
+                    declared,
+                    !not_null,
+                    false,
+                )
             })
             .collect(),
         unique_keys,

@@ -325,3 +325,65 @@ fn a_failed_plugins_counts_are_marked_rolled_back() {
     assert_eq!(report["plugins"][0]["status"], "failed");
     assert_eq!(report["plugins"][0]["rolled_back"], true, "{report}");
 }
+
+/// `rows` for the hostile fixture's `write` mode: `n` good rows, then `last`.
+fn rows_then(n: usize, last: &str) -> String {
+    let mut rows: Vec<String> = (1..=n)
+        .map(|i| format!("int:{i}|text:ok|float:1.5"))
+        .collect();
+    rows.push(format!("int:{}|{last}", n + 1));
+    rows.join(";")
+}
+
+#[test]
+fn both_postgres_write_paths_refuse_what_does_not_fit_alike() {
+    let pg = PgDb::create();
+    let project = Project::new(
+        &hostile("w", "write", "tables = [\"fits\"]").replace("tables = [\"fixture_items\"]\n", ""),
+    );
+    std::fs::write(
+        project
+            .path()
+            .join("migrations/20991231000000_create_fits.sql"),
+        "CREATE TABLE fits (id INTEGER PRIMARY KEY, code VARCHAR(4), r REAL);",
+    )
+    .unwrap();
+    // 1 row goes through UNNEST; 1,500 through binary COPY.
+    for n in [0, 1_500] {
+        for (last, expected) in [
+            (
+                "text:toolong|float:1",
+                "column code (character varying(4)), row",
+            ),
+            ("text:ok|float:1e300", "column r (real), row"),
+        ] {
+            let rows = format!("rows={}", rows_then(n, last));
+            let run = project.seedhost(&[
+                "run",
+                "w",
+                "--database-url",
+                &pg.url,
+                "--json",
+                "--param",
+                "table=fits",
+                "--param",
+                "columns=id,code,r",
+                "--param",
+                "conflict=id",
+                "--param",
+                &rows,
+            ]);
+            let out = run.failed();
+            assert!(out.contains(expected), "{n} rows, {last}: {out}");
+            assert!(
+                out.contains(&format!("row {}", n + 1)),
+                "{n} rows, {last}: {out}"
+            );
+            assert_eq!(
+                pg.db().count("fits"),
+                0,
+                "{n} rows, {last}: something was kept"
+            );
+        }
+    }
+}
