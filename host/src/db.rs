@@ -255,7 +255,7 @@ impl Database {
                     let settings = settings.clone();
                     PgPoolOptions::new()
                         .max_connections(1)
-                        .acquire_timeout(Duration::from_secs(30))
+                        .acquire_timeout(CONNECT_TIMEOUT)
                         .after_connect(move |conn, _| {
                             let settings = settings.clone();
                             Box::pin(async move {
@@ -272,15 +272,15 @@ impl Database {
                 let plain = (!url.contains("sslmode") && is_loopback(&options))
                     .then(|| options.clone().ssl_mode(PgSslMode::Disable));
                 let pool = match plain {
-                    Some(plain) => match pool_options().connect_with(plain).await {
+                    Some(plain) => match connect_pool(pool_options(), plain).await {
                         Ok(pool) => pool,
-                        Err(_) => pool_options()
-                            .connect_with(options)
+                        // Nothing listens there: TLS would not help.
+                        Err(e) if is_refused(&e) => return Err(connect_error(e)),
+                        Err(_) => connect_pool(pool_options(), options)
                             .await
                             .map_err(connect_error)?,
                     },
-                    None => pool_options()
-                        .connect_with(options)
+                    None => connect_pool(pool_options(), options)
                         .await
                         .map_err(connect_error)?,
                 };
@@ -405,6 +405,37 @@ impl Database {
             Pool::Sqlite(p) => p.close().await,
         }
     }
+}
+
+/// How long a connection is tried for: sqlx retries a refused connection
+/// (a server starting up) until then.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens the pool. sqlx retries a refused connection until its timeout and
+/// then says only "pool timed out"; one direct attempt then says why.
+async fn connect_pool(
+    pool: PgPoolOptions,
+    options: PgConnectOptions,
+) -> Result<PgPool, sqlx::Error> {
+    match pool.connect_with(options.clone()).await {
+        Err(sqlx::Error::PoolTimedOut) => {
+            use sqlx::Connection;
+            let direct = sqlx::PgConnection::connect_with(&options);
+            match tokio::time::timeout(Duration::from_secs(5), direct).await {
+                Ok(Err(reason)) => Err(reason),
+                Ok(Ok(conn)) => {
+                    let _ = conn.close().await;
+                    Err(sqlx::Error::PoolTimedOut)
+                }
+                Err(_) => Err(sqlx::Error::PoolTimedOut),
+            }
+        }
+        other => other,
+    }
+}
+
+fn is_refused(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused)
 }
 
 fn is_loopback(options: &PgConnectOptions) -> bool {

@@ -387,3 +387,22 @@ fn both_postgres_write_paths_refuse_what_does_not_fit_alike() {
         }
     }
 }
+
+#[test]
+fn an_unreachable_port_fails_soon_saying_connection_refused() {
+    let project = Project::new("");
+    let started = std::time::Instant::now();
+    let out = project
+        .seedhost(&[
+            "migrate",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:1/nowhere",
+        ])
+        .failed();
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(20),
+        "it took {took:?}"
+    );
+    assert!(out.to_lowercase().contains("connection refused"), "{out}");
+}
