@@ -26,6 +26,14 @@ impl Statements {
             Statements::Sqlite(_) => false,
         }
     }
+
+    /// The stage table large batches go through, if any.
+    pub fn stage(&self) -> Option<&str> {
+        match self {
+            Statements::Postgres(pg) => pg.stage(),
+            Statements::Sqlite(_) => None,
+        }
+    }
 }
 
 /// The table's columns and unique keys, or `None` when there is no such table.
@@ -51,17 +59,21 @@ pub fn looked_in(backend: Backend, explicit: bool, schema: &str, table: &str) ->
     }
 }
 
-/// Plans a writer's statements for `backend`.
+pub use postgres::Stages;
+
+/// Plans a writer's statements for `backend`; on PostgreSQL its large batches
+/// share a stage table from `stages`.
 pub fn plan(
     backend: Backend,
     table: &TableSchema,
     columns: &[&Column],
     conflict: &[&Column],
     update: &[&Column],
+    stages: &mut Stages,
 ) -> Result<Statements, String> {
     Ok(match backend {
         Backend::Postgres => {
-            Statements::Postgres(postgres::plan(table, columns, conflict, update)?)
+            Statements::Postgres(postgres::plan(table, columns, conflict, update, stages)?)
         }
         Backend::Sqlite => {
             Statements::Sqlite(sqlite::Statements::new(table, columns, conflict, update))

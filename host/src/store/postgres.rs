@@ -13,6 +13,7 @@
 //! `IS DISTINCT FROM` and not rewritten (no new row version, no index or WAL
 //! churn), and `xmax = 0` on the returned rows tells inserts from updates.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -97,6 +98,9 @@ pub struct PgPlan {
 
 #[derive(Debug)]
 struct CopyPlan {
+    /// The stage table's name, unquoted (shared with other writers of the
+    /// same table and columns).
+    stage: String,
     /// `CREATE TEMP TABLE … ON COMMIT DROP AS SELECT cols FROM target WITH NO DATA`
     create: String,
     /// `COPY stage (cols) FROM STDIN (FORMAT binary)`
@@ -117,18 +121,70 @@ impl PgPlan {
     pub fn stages(&self, rows: usize) -> bool {
         self.copy.is_some() && rows >= COPY_MIN_ROWS
     }
+
+    /// The stage table this writer's large batches go through, if any.
+    pub fn stage(&self) -> Option<&str> {
+        self.copy.as_ref().map(|c| c.stage.as_str())
+    }
 }
 
 /// Stage names are unique per process: a dry run puts several plugins' writers
 /// in one transaction.
 static STAGES: AtomicU64 = AtomicU64::new(0);
 
-/// Plans the statements for one writer.
+/// The most stage tables one session creates. Each holds a few entries of the
+/// server's shared lock table until the transaction ends, so a plugin opening
+/// thousands of writers could exhaust it for every database on the server.
+pub const MAX_STAGES: usize = 32;
+
+/// The stage tables of one session: one per target table and column list,
+/// shared by every writer that writes them (one batch is in flight at a time),
+/// at most [`MAX_STAGES`]; a writer beyond that sends every batch by UNNEST.
+#[derive(Debug, Default)]
+pub struct Stages {
+    names: HashMap<(String, String, Vec<String>), String>,
+    created: HashSet<String>,
+}
+
+impl Stages {
+    /// The stage for writing `columns` of `table`: an existing one, a new one,
+    /// or none once the session has [`MAX_STAGES`].
+    fn name_for(&mut self, table: &TableSchema, columns: &[&Column]) -> Option<String> {
+        let key = (
+            table.schema.clone(),
+            table.name.clone(),
+            columns.iter().map(|c| c.name.clone()).collect(),
+        );
+        if let Some(name) = self.names.get(&key) {
+            return Some(name.clone());
+        }
+        if self.names.len() >= MAX_STAGES {
+            return None;
+        }
+        let name = format!("seedhost_stage_{}", STAGES.fetch_add(1, Ordering::Relaxed));
+        self.names.insert(key, name.clone());
+        Some(name)
+    }
+
+    /// Whether `stage` exists (an earlier batch created it).
+    pub fn created(&self, stage: &str) -> bool {
+        self.created.contains(stage)
+    }
+
+    /// Notes that a batch on its way creates `stage`.
+    pub fn mark_created(&mut self, stage: &str) {
+        self.created.insert(stage.to_owned());
+    }
+}
+
+/// Plans the statements for one writer; its large batches go through a stage
+/// table from `stages`, when one is to be had.
 pub fn plan(
     table: &TableSchema,
     columns: &[&Column],
     conflict: &[&Column],
     update: &[&Column],
+    stages: &mut Stages,
 ) -> Result<PgPlan, String> {
     if let Some(array) = columns.iter().find(|c| c.sql_type.ends_with("[]")) {
         return Err(format!(
@@ -149,13 +205,15 @@ pub fn plan(
         .collect();
     let source = format!("SELECT * FROM UNNEST({})", arrays.join(", "));
     let unnest = upsert_sql(&target, &names, &source, conflict, update).into();
-    let copy = columns.iter().all(|c| binary_encodable(c)).then(|| {
-        let stage = quote(&format!(
-            "seedhost_stage_{}",
-            STAGES.fetch_add(1, Ordering::Relaxed)
-        ));
+    let stage = match columns.iter().all(|c| binary_encodable(c)) {
+        true => stages.name_for(table, columns),
+        false => None,
+    };
+    let copy = stage.map(|name| {
+        let stage = quote(&name);
         let from_stage = format!("SELECT {names} FROM {stage}");
         CopyPlan {
+            stage: name,
             create: format!(
                 "CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {target} WITH NO DATA"
             ),
@@ -229,7 +287,7 @@ fn binary_encodable(c: &Column) -> bool {
 }
 
 /// Runs one batch of `rows` rows; `staged_before` says whether the writer's
-/// stage exists already (an earlier batch created it).
+/// stage exists already (an earlier batch, of any writer sharing it, made it).
 pub async fn upsert(
     tx: &mut Transaction<'static, Postgres>,
     plan: &PgPlan,
@@ -261,6 +319,7 @@ pub async fn upsert(
             upsert,
             clear,
             columns,
+            ..
         }) => {
             use sqlx::Executor;
             if staged_before {
@@ -285,4 +344,53 @@ pub async fn upsert(
         updated,
         unchanged: rows as u64 - inserted - updated,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &str) -> TableSchema {
+        TableSchema {
+            schema: "public".into(),
+            name: name.into(),
+            columns: ["id", "v"]
+                .iter()
+                .map(|c| Column::new((*c).into(), Kind::Int(64), "bigint".into(), true, true))
+                .collect(),
+            unique_keys: vec![vec!["id".into()]],
+        }
+    }
+
+    #[test]
+    fn writers_of_one_table_and_columns_share_a_stage_and_stages_are_capped() {
+        let mut stages = Stages::default();
+        let t = table("t");
+        let (id, v) = (&t.columns[0], &t.columns[1]);
+        let first = stages.name_for(&t, &[id, v]).unwrap();
+        assert_eq!(stages.name_for(&t, &[id, v]).as_ref(), Some(&first));
+        let other = stages.name_for(&t, &[id]).unwrap();
+        assert_ne!(first, other);
+        for n in 2..MAX_STAGES {
+            let t = table(&format!("t{n}"));
+            assert!(stages.name_for(&t, &[&t.columns[0]]).is_some(), "{n}");
+        }
+        let late = table("late");
+        assert_eq!(stages.name_for(&late, &[&late.columns[0]]), None);
+        assert_eq!(stages.name_for(&t, &[id, v]), Some(first.clone()));
+        assert!(!stages.created(&first));
+        stages.mark_created(&first);
+        assert!(stages.created(&first));
+        // A writer beyond the cap plans no COPY: every batch goes by UNNEST.
+        let plan = plan(
+            &late,
+            &[&late.columns[0]],
+            &[&late.columns[0]],
+            &[],
+            &mut stages,
+        )
+        .unwrap();
+        assert_eq!(plan.stage(), None);
+        assert!(!plan.stages(10_000));
+    }
 }

@@ -25,6 +25,10 @@ use crate::shown::{MAX_CHARS, shown};
 use super::backend::{self, Statements};
 use super::checks::{self, Shape};
 
+/// The most writers a plugin may hold open at once: each costs the host memory
+/// outside the plugin's own limit.
+pub const MAX_OPEN_WRITERS: usize = 1_024;
+
 /// A writer, as the plugin holds it: a number in its session's writer table.
 /// The sandbox hands it to the guest as the `writer` resource's rep.
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -48,8 +52,6 @@ struct Writer {
     plan: Arc<Plan>,
     /// Rows accepted so far; numbers rows in messages.
     rows: u64,
-    /// Whether a batch went through the PostgreSQL stage (which then exists).
-    staged: bool,
     finished: bool,
     /// What its settled batches did.
     counts: Counts,
@@ -107,6 +109,8 @@ pub struct Session {
     tables: Vec<(String, Counts)>,
     /// The open writers, by number. A dropped writer leaves the table.
     writers: HashMap<u32, Writer>,
+    /// PostgreSQL's stage tables, shared between writers.
+    stages: backend::Stages,
     next_writer: u32,
     failure: Option<String>,
     progress: Option<indicatif::ProgressBar>,
@@ -124,6 +128,7 @@ impl Session {
             schemas: HashMap::new(),
             tables: Vec::new(),
             writers: HashMap::new(),
+            stages: backend::Stages::default(),
             next_writer: 0,
             failure: None,
             progress: None,
@@ -203,6 +208,12 @@ impl Session {
     /// Checks a write against the grant and the live schema and plans it.
     pub async fn open(&mut self, target: Target) -> Result<WriterId, StoreError> {
         self.refuse_after_failure()?;
+        if self.writers.len() >= MAX_OPEN_WRITERS {
+            return self.fail(StoreError::Usage(format!(
+                "too many open writers ({MAX_OPEN_WRITERS}): finish and drop writers \
+                 you no longer write through"
+            )));
+        }
         match self.plan(target).await {
             Ok(plan) => {
                 // Every opened table appears in the report, written or not.
@@ -216,7 +227,6 @@ impl Session {
                     Writer {
                         plan: Arc::new(plan),
                         rows: 0,
-                        staged: false,
                         finished: false,
                         counts: Counts::zero(),
                     },
@@ -234,8 +244,15 @@ impl Session {
         let batch: Vec<&Column> = shape.columns.iter().map(|&i| &schema.columns[i]).collect();
         let conflict: Vec<&Column> = shape.conflict.iter().map(|&i| batch[i]).collect();
         let update: Vec<&Column> = shape.update.iter().map(|&i| batch[i]).collect();
-        let statements = backend::plan(self.backend, &schema, &batch, &conflict, &update)
-            .map_err(StoreError::Schema)?;
+        let statements = backend::plan(
+            self.backend,
+            &schema,
+            &batch,
+            &conflict,
+            &update,
+            &mut self.stages,
+        )
+        .map_err(StoreError::Schema)?;
         Ok(Plan {
             table: target.table,
             schema,
@@ -304,9 +321,12 @@ impl Session {
         checks::distinct_keys(&plan.table, &plan.schema, &plan.shape, &data, first_row)?;
         self.settle().await?;
         let writer = self.writer(id)?;
-        let staged_before = writer.staged;
-        writer.staged |= plan.statements.stages(rows);
         writer.rows += rows as u64;
+        let stage = plan.statements.stage();
+        let staged_before = stage.is_some_and(|s| self.stages.created(s));
+        if let Some(stage) = stage.filter(|_| plan.statements.stages(rows)) {
+            self.stages.mark_created(stage);
+        }
         let mut tx = self.tx.take().expect("settled");
         let task_plan = plan.clone();
         let task = tokio::spawn(async move {
@@ -516,6 +536,23 @@ mod tests {
         assert_eq!(
             err.message(),
             "no table nowhere in the database (schema main)"
+        );
+        session.finish().await.tx.rollback().await.unwrap();
+        db.close().await;
+    }
+
+    #[tokio::test]
+    async fn open_writers_are_capped() {
+        let db = database().await;
+        let mut session = Session::new(db.begin().await.unwrap(), grant(&["chapters"]), "main");
+        let mut open = Vec::new();
+        for _ in 0..MAX_OPEN_WRITERS {
+            open.push(session.open(target("chapters")).await.unwrap());
+        }
+        let err = session.open(target("chapters")).await.unwrap_err();
+        assert!(
+            err.message().starts_with("too many open writers (1024)"),
+            "{err:?}"
         );
         session.finish().await.tx.rollback().await.unwrap();
         db.close().await;
