@@ -13,6 +13,7 @@
 //! [limits]                           # defaults for every plugin
 //! cpu_seconds = 60
 //! memory_mib = 256
+//! wall_seconds = 600
 //!
 //! [plugins.catalog]
 //! wasm = "target/wasm32-wasip2/release/catalog.wasm"
@@ -40,6 +41,8 @@ pub const FILE_NAME: &str = "seedhost.toml";
 pub const DEFAULT_CPU_SECONDS: f64 = 60.0;
 /// Linear memory a plugin gets unless configured.
 pub const DEFAULT_MEMORY_MIB: u64 = 256;
+/// Wall-clock time a plugin run gets unless configured.
+pub const DEFAULT_WALL_SECONDS: f64 = 600.0;
 
 /// Why the configuration could not be used.
 #[derive(Debug, Error)]
@@ -123,6 +126,7 @@ fn default_reset_schemas() -> Vec<String> {
 struct RawLimits {
     cpu_seconds: Option<f64>,
     memory_mib: Option<u64>,
+    wall_seconds: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,6 +211,8 @@ pub struct Limits {
     pub cpu: Duration,
     /// Bytes of linear memory.
     pub memory_bytes: u64,
+    /// Wall-clock time for the whole run, host calls and waits included.
+    pub wall: Duration,
 }
 
 impl Default for Limits {
@@ -214,6 +220,7 @@ impl Default for Limits {
         Limits {
             cpu: Duration::from_secs_f64(DEFAULT_CPU_SECONDS),
             memory_bytes: DEFAULT_MEMORY_MIB << 20,
+            wall: Duration::from_secs_f64(DEFAULT_WALL_SECONDS),
         }
     }
 }
@@ -374,6 +381,14 @@ fn limits(base: Limits, raw: RawLimits) -> Result<Limits, String> {
             return Err(format!("memory_mib = {mib}: must be between 1 and 4096"));
         }
         out.memory_bytes = mib << 20;
+    }
+    if let Some(seconds) = raw.wall_seconds {
+        if !(seconds.is_finite() && seconds > 0.0 && seconds <= 7.0 * 86_400.0) {
+            return Err(format!(
+                "wall_seconds = {seconds}: must be positive, at most a week"
+            ));
+        }
+        out.wall = Duration::from_secs_f64(seconds);
     }
     Ok(out)
 }

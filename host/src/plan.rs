@@ -36,6 +36,13 @@ pub enum RunError {
     /// The command itself is refused (plugins, profiles, reset guard).
     #[error("{0}")]
     Plan(String),
+    /// A plugin was abandoned past its wall-clock limit: the run ends, and its
+    /// transaction is rolled back as the connection closes when seedhost exits.
+    #[error(
+        "plugin `{0}` was abandoned past its wall-clock limit; nothing of its transaction is \
+         kept (the database rolls it back as seedhost exits), and no later plugin ran"
+    )]
+    Abandoned(String),
 }
 
 /// Which database a command is for: the profile, an optional explicit URL and

@@ -73,6 +73,11 @@ async fn interrupted() -> (&'static str, u8) {
     }
 }
 
+/// How long past its wall-clock limit a plugin blocked in a host call is
+/// waited for before it is abandoned (a plugin running guest code is stopped
+/// by the limit itself, at the next epoch tick).
+const WALL_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// One run's context, once everything is decided and connected.
 struct Run<'a> {
     config: &'a Config,
@@ -167,8 +172,11 @@ async fn run_inner(
         run.real_run(report).await
     };
     phase("migrations and plugins done");
-    db.close().await;
-    phase("disconnected");
+    // An abandoned plugin still holds the connection: closing would wait for it.
+    if !matches!(outcome, Err(RunError::Abandoned(_))) {
+        db.close().await;
+        phase("disconnected");
+    }
     outcome
 }
 
@@ -182,7 +190,7 @@ impl Run<'_> {
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
             let tx = self.db.begin().await?;
-            let (result, tx) = self.run_plugin(plugin, component, tx, report).await;
+            let (result, tx) = self.run_plugin(plugin, component, tx, report).await?;
             match result {
                 Ok(()) => tx.commit().await?,
                 Err(()) => {
@@ -211,7 +219,7 @@ impl Run<'_> {
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
             tx.execute("SAVEPOINT seedhost_plugin").await?;
-            let (result, returned) = self.run_plugin(plugin, component, tx, report).await;
+            let (result, returned) = self.run_plugin(plugin, component, tx, report).await?;
             tx = returned;
             match result {
                 Ok(()) => tx.execute("RELEASE SAVEPOINT seedhost_plugin").await?,
@@ -227,14 +235,17 @@ impl Run<'_> {
     }
 
     /// Runs one plugin in `tx`; gives the transaction back for the caller to end.
-    /// The report gets the plugin's entry either way.
+    /// The report gets the plugin's entry either way. A plugin still running
+    /// past its wall-clock limit (blocked in a host call, where the limit's
+    /// own check cannot stop it) is abandoned with its transaction: the run
+    /// ends there, and the transaction dies with the connection as seedhost exits.
     async fn run_plugin(
         &self,
         plugin: &PluginConfig,
         component: &Loaded,
         tx: Tx,
         report: &mut RunReport,
-    ) -> (Result<(), ()>, Tx) {
+    ) -> Result<(Result<(), ()>, Tx), RunError> {
         let started = Instant::now();
         let mut session = Session::new(tx, plugin.grant.clone(), &self.db.default_schema);
         let progress = self
@@ -259,9 +270,29 @@ impl Run<'_> {
         let component = component.clone();
         // The guest blocks its thread (host calls wait on the database), so it gets
         // a blocking-pool thread, not a runtime worker.
-        let output = tokio::task::spawn_blocking(move || sandbox.run(&component, input))
-            .await
-            .expect("the sandbox thread does not panic");
+        let guest = tokio::task::spawn_blocking(move || sandbox.run(&component, input));
+        let backstop = plugin.limits.wall + WALL_GRACE;
+        let output = match tokio::time::timeout(backstop, guest).await {
+            Ok(joined) => joined.expect("the sandbox thread does not panic"),
+            Err(_) => {
+                let error = SandboxError::Wall {
+                    plugin: plugin.name.clone(),
+                    limit: plugin.limits.wall,
+                };
+                if let Some(bar) = progress {
+                    bar.finish_and_clear();
+                }
+                report.plugins.push(PluginReport {
+                    name: plugin.name.clone(),
+                    rolled_back: true,
+                    status: PluginStatus::Failed,
+                    error: Some(error.to_string()),
+                    duration_ms: started.elapsed().as_millis() as u64,
+                    tables: Vec::new(),
+                });
+                return Err(RunError::Abandoned(plugin.name.clone()));
+            }
+        };
         let outcome = output.session.finish().await;
         if let Some(bar) = progress {
             bar.finish_and_clear();
@@ -295,7 +326,7 @@ impl Run<'_> {
                 .map(|(t, c)| (t, c.into()))
                 .collect(),
         });
-        (result.map_err(|_| ()), outcome.tx)
+        Ok((result.map_err(|_| ()), outcome.tx))
     }
 }
 

@@ -21,7 +21,7 @@ use crate::shown::{MAX_CHARS, shown};
 use crate::store::Session;
 
 use super::host::HostState;
-use super::limits::{CpuLimitReached, MemoryLimitReached, TICK};
+use super::limits::{CpuLimitReached, MemoryLimitReached, TICK, WallLimitReached};
 
 /// Why a plugin could not be loaded or did not finish.
 #[derive(Debug, Error)]
@@ -73,6 +73,17 @@ pub enum SandboxError {
     /// The guest used up its CPU time.
     #[error("plugin `{plugin}` exceeded its CPU limit of {limit:?} of guest time and was stopped")]
     Cpu {
+        /// The plugin.
+        plugin: String,
+        /// The limit.
+        limit: Duration,
+    },
+    /// The run used up its wall-clock time.
+    #[error(
+        "plugin `{plugin}` exceeded its wall-clock limit of {limit:?} and was stopped \
+         (wall_seconds; waits in host calls count)"
+    )]
+    Wall {
         /// The plugin.
         plugin: String,
         /// The limit.
@@ -362,13 +373,15 @@ impl Sandbox {
     /// A fresh store with the state's limits in force: memory through the
     /// limiter, guest CPU time checked at every epoch tick.
     fn new_store(&self, state: HostState) -> wasmtime::Store<HostState> {
-        let cpu = state.limits.cpu;
+        let (cpu, wall) = (state.limits.cpu, state.limits.wall);
         let mut store = wasmtime::Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |ctx| {
             if ctx.data().guest_time() > cpu {
                 Err(CpuLimitReached.into())
+            } else if ctx.data().wall_time() > wall {
+                Err(WallLimitReached.into())
             } else {
                 Ok(UpdateDeadline::Continue(1))
             }
@@ -434,6 +447,12 @@ impl Sandbox {
             return SandboxError::Cpu {
                 plugin,
                 limit: store.data().limits.cpu,
+            };
+        }
+        if error.downcast_ref::<WallLimitReached>().is_some() {
+            return SandboxError::Wall {
+                plugin,
+                limit: store.data().limits.wall,
             };
         }
         if error.downcast_ref::<MemoryLimitReached>().is_some() || store.data().limiter.hit {

@@ -81,6 +81,11 @@ impl HostState {
         }
     }
 
+    /// Wall-clock time since the run started.
+    pub fn wall_time(&self) -> Duration {
+        self.started.elapsed()
+    }
+
     /// Time the guest has spent running: wall time minus host calls.
     pub fn guest_time(&self) -> Duration {
         self.started.elapsed().saturating_sub(self.host_time)

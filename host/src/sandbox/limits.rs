@@ -14,6 +14,11 @@ pub const TICK: Duration = Duration::from_millis(10);
 #[error("CPU limit reached")]
 pub struct CpuLimitReached;
 
+/// Raised from the epoch callback: the run used up its wall-clock time.
+#[derive(Debug, Error)]
+#[error("wall-clock limit reached")]
+pub struct WallLimitReached;
+
 /// Raised from the limiter: the guest asked for more memory than it may have.
 #[derive(Debug, Error)]
 #[error("memory limit reached")]

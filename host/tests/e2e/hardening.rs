@@ -406,3 +406,44 @@ fn an_unreachable_port_fails_soon_saying_connection_refused() {
     );
     assert!(out.to_lowercase().contains("connection refused"), "{out}");
 }
+
+fn stopped_at_the_wall_clock_limit(pg: Option<&PgDb>) {
+    for mode in ["sleep", "nap"] {
+        let project = Project::new(&hostile(
+            "sleepy",
+            mode,
+            "limits = { wall_seconds = 2, cpu_seconds = 60 }",
+        ));
+        let mut args = vec!["run", "sleepy", "--json"];
+        if let Some(pg) = pg {
+            args.extend(["--database-url", pg.url.as_str()]);
+        }
+        let started = std::time::Instant::now();
+        let run = project.seedhost(&args);
+        let took = started.elapsed();
+        run.failed();
+        assert!(
+            took < std::time::Duration::from_secs(8),
+            "{mode}: it took {took:?}"
+        );
+        let report = run.json();
+        let error = report["plugins"][0]["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains("exceeded its wall-clock limit of 2s"),
+            "{mode}: {report}"
+        );
+        let db = pg.map_or_else(|| project.sqlite(), PgDb::db);
+        assert_eq!(db.count("fixture_items"), 0, "{mode}: its row was kept");
+    }
+}
+
+#[test]
+fn sqlite_a_sleeping_plugin_is_stopped_at_its_wall_clock_limit() {
+    stopped_at_the_wall_clock_limit(None);
+}
+
+#[test]
+fn postgres_a_sleeping_plugin_is_stopped_at_its_wall_clock_limit() {
+    let pg = PgDb::create();
+    stopped_at_the_wall_clock_limit(Some(&pg));
+}
