@@ -461,4 +461,61 @@ mod tests {
         let err = config.plugin("nope").unwrap_err();
         assert!(err.contains("configured: x"), "{err}");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn entry() -> impl Strategy<Value = String> {
+            let keys = prop_oneof![
+                Just("migrations"),
+                Just("smoke"),
+                Just("reset_schemas"),
+                Just("supabase_history"),
+                Just("lock_timeout_seconds"),
+                Just("sqlite_migrations"),
+                Just("cpu_seconds"),
+                Just("memory_mib"),
+                Just("wall_seconds"),
+                Just("wasm"),
+                Just("tables"),
+                Just("profiles"),
+                Just("after"),
+                Just("params"),
+                Just("limits"),
+                Just("nonsense")
+            ];
+            let values = prop_oneof![
+                Just("\"x\"".to_owned()),
+                Just("[]".to_owned()),
+                Just("[\"a\", \"b.c\"]".to_owned()),
+                any::<i64>().prop_map(|i| i.to_string()),
+                any::<f64>().prop_map(|f| format!("{f:?}")),
+                Just("{ cpu_seconds = -1 }".to_owned()),
+                Just("\"auto\"".to_owned()),
+                Just("true".to_owned()),
+            ];
+            (keys, values).prop_map(|(k, v)| format!("{k} = {v}"))
+        }
+
+        proptest! {
+            /// Any configuration: loaded or refused with the file named, never a panic.
+            #[test]
+            fn configurations_never_panic(
+                top in proptest::collection::vec(entry(), 0..4),
+                plugin in proptest::collection::vec(entry(), 0..6),
+                limits in proptest::collection::vec(entry(), 0..3),
+                name in "[a-zA-Z_-]{0,8}",
+            ) {
+                let text = format!(
+                    "{}\n[limits]\n{}\n[plugins.{name}]\n{}\n",
+                    top.join("\n"), limits.join("\n"), plugin.join("\n")
+                );
+                if let Err(e) = Config::parse(&text, Path::new("seedhost.toml"), Path::new("/p")) {
+                    let message = e.to_string();
+                    prop_assert!(message.contains("seedhost.toml"), "{}", message);
+                }
+            }
+        }
+    }
 }

@@ -315,4 +315,32 @@ mod tests {
         assert_eq!(p.database_url, "postgres://flag/db");
         assert_eq!(p.env_file, None);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            /// Any .env file: a profile or an error, never a panic, and the
+            /// error never quotes a line.
+            #[test]
+            fn env_files_never_panic_or_echo_a_line(
+                lines in proptest::collection::vec("[ -~]{0,30}", 0..5),
+                secret in "[A-Za-z0-9]{16}",
+                broken in any::<bool>(),
+            ) {
+                let mut text = lines.join("\n");
+                if broken {
+                    text.push_str(&format!("\nDATABASE_URL='postgres://u:{secret}@h/db\n"));
+                } else {
+                    text.push_str(&format!("\nSECRET_{secret}=x\n"));
+                }
+                let dir = project(&[(".env.staging", &text)]);
+                if let Err(e) = resolve(dir.path(), "staging", None, &env(&[])) {
+                    prop_assert!(!e.to_string().contains(&secret), "{}", e);
+                }
+            }
+        }
+    }
 }

@@ -540,4 +540,21 @@ mod tests {
         assert!(!is_snake_case("Add"));
         assert!(!is_snake_case("a-b"));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any file name parses or is refused, never panics; what parses
+            /// keeps its version's digits as written.
+            #[test]
+            fn file_names_never_panic(name in "[0-9]{0,22}[_a-zA-Z.-]{0,6}[a-z_.]{0,12}(\\.sql)?") {
+                if let Ok(parsed) = parse_name(&name) {
+                    prop_assert!(name.starts_with(&parsed.version_text));
+                    prop_assert_eq!(parsed.version_text.parse::<i64>().ok(), Some(parsed.version));
+                }
+            }
+        }
+    }
 }

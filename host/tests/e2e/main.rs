@@ -15,6 +15,7 @@ mod layers;
 mod migrations;
 mod paths;
 mod profiles;
+mod properties;
 mod sandbox;
 mod secrets;
 mod store;
