@@ -81,6 +81,16 @@ pub enum DbError {
         #[source]
         source: std::io::Error,
     },
+    /// The URL reaches PostgreSQL through a pooler in transaction mode.
+    #[error(
+        "{url} is a pooler in transaction mode (two connections shared one server session): \
+         seedhost needs a session of its own for its migration lock and transactions; on \
+         Supabase use the session pooler (port 5432) or the direct connection, not port 6543"
+    )]
+    TransactionPooler {
+        /// The URL, redacted.
+        url: String,
+    },
     /// A SQLite URL names a file that does not exist and may not be created.
     #[error(
         "SQLite database {path} does not exist; to create it, add ?mode=rwc to the URL \
@@ -238,6 +248,12 @@ impl Database {
         };
         // One connection: migrations, plugin writes and the dry-run rollback all
         // share it, and a second seedhost waits on the database's locks, not ours.
+        // SET, not the `options` startup parameter, which poolers refuse.
+        let settings = format!(
+            "SET lock_timeout = '{}ms'; SET idle_in_transaction_session_timeout = '{}ms'",
+            timeouts.lock.as_millis(),
+            timeouts.idle_in_transaction.as_millis()
+        );
         let pool = match Backend::of(url)? {
             Backend::Postgres => {
                 let mut options = PgConnectOptions::from_str(url).map_err(connect_error)?;
@@ -245,22 +261,13 @@ impl Database {
                     options = options.application_name(APPLICATION_NAME);
                 }
                 let port = options.get_port();
-                // SET, not the `options` startup parameter, which poolers refuse.
-                let settings = format!(
-                    "SET lock_timeout = '{}ms'; SET idle_in_transaction_session_timeout = '{}ms'",
-                    timeouts.lock.as_millis(),
-                    timeouts.idle_in_transaction.as_millis()
-                );
                 let pool_options = || {
-                    let settings = settings.clone();
                     PgPoolOptions::new()
                         .max_connections(1)
                         .acquire_timeout(CONNECT_TIMEOUT)
-                        .after_connect(move |conn, _| {
-                            let settings = settings.clone();
+                        .after_connect(move |_, _| {
                             Box::pin(async move {
                                 disable_nagle(port);
-                                conn.execute(AssertSqlSafe(settings)).await?;
                                 Ok(())
                             })
                         })
@@ -313,6 +320,21 @@ impl Database {
                 Pool::Sqlite(pool)
             }
         };
+        if let Pool::Postgres(p) = &pool {
+            let pooled = transaction_pooled(p, url).await.map_err(connect_error);
+            if !matches!(pooled, Ok(false)) {
+                p.close().await;
+                return Err(match pooled {
+                    Ok(_) => DbError::TransactionPooler { url: display_url },
+                    Err(e) => e,
+                });
+            }
+            // Session settings only once the session is known to be ours.
+            if let Err(e) = sqlx::raw_sql(AssertSqlSafe(settings)).execute(p).await {
+                p.close().await;
+                return Err(connect_error(e));
+            }
+        }
         let default_schema = match &pool {
             Pool::Postgres(p) => sqlx::query_scalar("SELECT current_schema()")
                 .fetch_one(p)
@@ -405,6 +427,34 @@ impl Database {
             Pool::Sqlite(p) => p.close().await,
         }
     }
+}
+
+/// Whether `pool` reaches PostgreSQL through a pooler in transaction (or
+/// statement) mode, found by its behaviour, whatever the port: when the server
+/// answers on another port than the URL names (a proxy is in between), a
+/// second connection asks for its server session's pid. In session mode two
+/// open connections never share one; a transaction pooler hands the second
+/// the session the first just released. Simple-protocol queries only: a
+/// prepared statement is what breaks through such a pooler.
+async fn transaction_pooled(pool: &PgPool, url: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::{Connection, Row};
+    let first = sqlx::raw_sql("SELECT pg_backend_pid(), inet_server_port()")
+        .fetch_one(pool)
+        .await?;
+    let pid: i32 = first.try_get(0)?;
+    let server_port: Option<i32> = first.try_get(1)?;
+    let options = PgConnectOptions::from_str(url)?;
+    let direct = server_port.is_none_or(|port| port == i32::from(options.get_port()));
+    if direct {
+        return Ok(false);
+    }
+    let mut second = sqlx::PgConnection::connect_with(&options).await?;
+    let other: i32 = sqlx::raw_sql("SELECT pg_backend_pid()")
+        .fetch_one(&mut second)
+        .await?
+        .try_get(0)?;
+    let _ = second.close().await;
+    Ok(other == pid)
 }
 
 /// How long a connection is tried for: sqlx retries a refused connection

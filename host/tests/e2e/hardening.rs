@@ -447,3 +447,124 @@ fn postgres_a_sleeping_plugin_is_stopped_at_its_wall_clock_limit() {
     let pg = PgDb::create();
     stopped_at_the_wall_clock_limit(Some(&pg));
 }
+
+/// A pgbouncer of the test's own on a free loopback port, in front of the
+/// test server; stopped when dropped.
+struct Pgbouncer {
+    child: std::process::Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Pgbouncer {
+    fn start(mode: &str) -> Pgbouncer {
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let admin = url::Url::parse(&postgres_admin_url()).unwrap();
+        let path = dir.path();
+        std::fs::write(path.join("users.txt"), "\"postgres\" \"\"\n").unwrap();
+        std::fs::write(
+            path.join("pgbouncer.ini"),
+            format!(
+                "[databases]\n* = host={} port={}\n[pgbouncer]\nlisten_addr = 127.0.0.1\n\
+                 listen_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {}\n\
+                 pool_mode = {mode}\ndefault_pool_size = 4\nlogfile = {}\npidfile = {}\n\
+                 ignore_startup_parameters = extra_float_digits\n",
+                admin.host_str().unwrap(),
+                admin.port().unwrap_or(5432),
+                path.join("users.txt").display(),
+                path.join("pgbouncer.log").display(),
+                path.join("pgbouncer.pid").display(),
+            ),
+        )
+        .unwrap();
+        let mut command = std::process::Command::new("pgbouncer");
+        // pgbouncer refuses to run as root; CI runs as root.
+        let root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+        if root {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
+            command.args(["-u", "postgres"]);
+        }
+        let child = command
+            .arg(path.join("pgbouncer.ini"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("pgbouncer runs (Debian's pgbouncer package; .ci/run installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Pgbouncer {
+                    child,
+                    port,
+                    _dir: dir,
+                };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("pgbouncer did not listen on {port}");
+    }
+
+    fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+}
+
+impl Drop for Pgbouncer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn a_transaction_pooler_is_refused_clearly_and_leaves_no_lock() {
+    let pg = PgDb::create();
+    let project = Project::new(CATALOG);
+    let pooler = Pgbouncer::start("transaction");
+    let url = pooler.url(&pg.name);
+    for _ in 0..3 {
+        let out = project
+            .seedhost(&["run", "catalog", "--env", "staging", "--database-url", &url])
+            .failed();
+        assert!(out.contains("is a pooler in transaction mode"), "{out}");
+        assert!(out.contains("session pooler (port 5432)"), "{out}");
+    }
+    let locks: i64 = pg
+        .db()
+        .scalar("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'");
+    assert_eq!(locks, 0, "an advisory lock was left behind");
+    assert!(!pg.db().table_exists("_seedhost_migrations"), "it migrated");
+    // Straight to the database, it works (and does not wait on a stranded lock).
+    project
+        .seedhost(&[
+            "run",
+            "catalog",
+            "--env",
+            "staging",
+            "--database-url",
+            &pg.url,
+        ])
+        .ok();
+}
+
+#[test]
+fn a_session_pooler_works() {
+    let pg = PgDb::create();
+    let project = Project::new(CATALOG);
+    let pooler = Pgbouncer::start("session");
+    let url = pooler.url(&pg.name);
+    for _ in 0..2 {
+        project
+            .seedhost(&["run", "catalog", "--env", "staging", "--database-url", &url])
+            .ok();
+    }
+    assert_eq!(pg.db().count("catalog_journey_enrollments"), 10);
+}
