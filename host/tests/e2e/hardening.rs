@@ -493,7 +493,7 @@ impl Pgbouncer {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).unwrap();
             command.args(["-u", "postgres"]);
         }
-        let child = command
+        let mut child = command
             .arg(path.join("pgbouncer.ini"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -509,6 +509,8 @@ impl Pgbouncer {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("pgbouncer did not listen on {port}");
     }
 
