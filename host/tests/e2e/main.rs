@@ -10,6 +10,7 @@ mod harness;
 
 mod catalog;
 mod concurrency;
+mod faults;
 mod hardening;
 mod layers;
 mod migrations;
