@@ -9,6 +9,7 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 
 use crate::config::Config;
 use crate::plan::{self, Destination, ResetGuard, RunOptions};
+use crate::redact::scrub;
 use crate::report::{RepairReport, Report, RunReport};
 use crate::{inspect, runner};
 use std::io::IsTerminal;
@@ -396,7 +397,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
 }
 
 fn fail(error: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {error}");
+    eprintln!("error: {}", scrub(&error.to_string()));
     ExitCode::FAILURE
 }
 
@@ -418,10 +419,11 @@ fn failed(db: &DbArgs, dry_run: bool, error: impl std::fmt::Display) -> RunRepor
 
 /// Prints a report, and exits 0 only if it succeeded.
 fn finish(report: &impl Report, json: bool) -> ExitCode {
+    // Everything printed goes through one scrubbing path.
     if json {
-        println!("{}", report.to_json());
+        println!("{}", scrub(&report.to_json()));
     } else {
-        print!("{}", report.to_human());
+        print!("{}", scrub(&report.to_human()));
     }
     ExitCode::from(report.exit_status())
 }

@@ -130,14 +130,20 @@ pub fn decide<'c>(
     })
 }
 
-/// Resolves the destination's profile for the project.
+/// Resolves the destination's profile for the project; its URL's passwords
+/// are remembered, so nothing seedhost prints shows them.
 pub fn resolve(config: &Config, destination: &Destination) -> Result<Profile, ProfileError> {
-    profile::resolve(
+    if let Some(url) = &destination.database_url {
+        crate::redact::remember_secrets_of(url);
+    }
+    let profile = profile::resolve(
         &config.root,
         &destination.env,
         destination.database_url.as_deref(),
         &destination.process_env,
-    )
+    )?;
+    crate::redact::remember_secrets_of(&profile.database_url);
+    Ok(profile)
 }
 
 /// Whether the profile would use the embedded default database, and that

@@ -31,7 +31,9 @@ pub struct LogWriter;
 
 impl Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        bars().suspend(|| std::io::stderr().write_all(buf))?;
+        let text = String::from_utf8_lossy(buf);
+        let scrubbed = crate::redact::scrub(&text);
+        bars().suspend(|| std::io::stderr().write_all(scrubbed.as_bytes()))?;
         Ok(buf.len())
     }
 

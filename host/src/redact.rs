@@ -1,5 +1,57 @@
 //! Redaction: database URLs with their passwords hidden, safe to print. Every
-//! line seedhost prints that names a database goes through [`redact`].
+//! line seedhost prints that names a database goes through [`redact`], and
+//! every line it prints at all (reports, errors, logs) through [`scrub`],
+//! which hides the passwords of the URLs seedhost was given, wherever an
+//! error or a library might have quoted them.
+
+use std::sync::{Mutex, OnceLock};
+
+fn secrets() -> &'static Mutex<Vec<String>> {
+    static SECRETS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    SECRETS.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Remembers the passwords in `url` (the authority's and any `?password=`),
+/// as written and percent-decoded, so [`scrub`] hides them from every line.
+pub fn remember_secrets_of(url: &str) {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return;
+    };
+    let mut found: Vec<String> = parsed
+        .query_pairs()
+        .filter(|(k, _)| SECRET_PARAMETERS.contains(&k.as_ref()))
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    if let Some(password) = parsed.password() {
+        found.push(password.to_owned());
+        if let Ok(decoded) = url::form_urlencoded::parse(format!("p={password}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .ok_or(())
+        {
+            found.push(decoded);
+        }
+    }
+    let mut secrets = secrets().lock().unwrap_or_else(|e| e.into_inner());
+    for secret in found {
+        // Too short to hide without mangling ordinary text.
+        if secret.chars().count() >= 4 && !secrets.contains(&secret) {
+            secrets.push(secret);
+        }
+    }
+}
+
+/// `text` with every remembered password replaced by `***`.
+pub fn scrub(text: &str) -> std::borrow::Cow<'_, str> {
+    let secrets = secrets().lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = std::borrow::Cow::Borrowed(text);
+    for secret in secrets.iter() {
+        if out.contains(secret.as_str()) {
+            out = std::borrow::Cow::Owned(out.replace(secret.as_str(), "***"));
+        }
+    }
+    out
+}
 
 /// Query parameters that carry a secret (libpq's and sqlx's names).
 const SECRET_PARAMETERS: [&str; 2] = ["password", "sslpassword"];
@@ -66,6 +118,21 @@ mod tests {
         assert_eq!(
             redact("weird://user:pw@host:port:bad/x"),
             "weird://***@host:port:bad/x"
+        );
+    }
+
+    #[test]
+    fn remembered_passwords_are_scrubbed_from_any_text() {
+        remember_secrets_of("postgres://u:Pa%24%24word9@h/db?password=QueryS3cret");
+        assert_eq!(
+            scrub("failed: password Pa$$word9 or Pa%24%24word9, and QueryS3cret"),
+            "failed: password *** or ***, and ***"
+        );
+        assert_eq!(scrub("nothing secret"), "nothing secret");
+        remember_secrets_of("postgres://u:pw@h/db");
+        assert_eq!(
+            scrub("pw stays: too short to hide"),
+            "pw stays: too short to hide"
         );
     }
 

@@ -97,6 +97,25 @@ pub enum SandboxError {
         /// The limit.
         limit: u64,
     },
+    /// The guest called WASI's `exit` instead of returning from `run`.
+    #[error(
+        "plugin `{plugin}` exited (status {status}) instead of returning from `run`; \
+         a plugin ends by returning Ok or an error"
+    )]
+    Exited {
+        /// The plugin.
+        plugin: String,
+        /// The status it exited with.
+        status: i32,
+    },
+    /// wasmtime stopped the guest for something it did while running.
+    #[error("plugin `{plugin}` was stopped: {message}")]
+    Stopped {
+        /// The plugin.
+        plugin: String,
+        /// What wasmtime said.
+        message: String,
+    },
     /// The guest trapped (a Rust guest panics this way).
     #[error("plugin `{plugin}` trapped: {message}")]
     Trap {
@@ -366,7 +385,7 @@ impl Sandbox {
                 plugin,
                 message: shown(&message, MAX_CHARS),
             }),
-            Err(e) => Err(self.classify(&plugin, e, store)),
+            Err(e) => Err(self.classify_call(&plugin, e, store)),
         }
     }
 
@@ -432,8 +451,29 @@ impl Sandbox {
         };
         let (metadata,) = func
             .call(&mut store, ())
-            .map_err(|e| self.classify(plugin, e, &store))?;
+            .map_err(|e| self.classify_call(plugin, e, &store))?;
         Ok(Some(metadata))
+    }
+
+    /// Why a call into the guest stopped: a limit, a trap, an exit, or
+    /// something wasmtime refused while it ran (a bad handle, say). Never
+    /// "cannot be linked": the plugin was linked, it ran.
+    fn classify_call(
+        &self,
+        plugin: &str,
+        error: wasmtime::Error,
+        store: &wasmtime::Store<HostState>,
+    ) -> SandboxError {
+        if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+            return SandboxError::Exited {
+                plugin: plugin.to_owned(),
+                status: exit.0,
+            };
+        }
+        match self.classify(plugin, error, store) {
+            SandboxError::Link { plugin, message } => SandboxError::Stopped { plugin, message },
+            other => other,
+        }
     }
 
     fn classify(

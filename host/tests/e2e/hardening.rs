@@ -570,3 +570,15 @@ fn a_session_pooler_works() {
     }
     assert_eq!(pg.db().count("catalog_journey_enrollments"), 10);
 }
+
+#[test]
+fn a_plugin_that_exits_is_not_reported_as_unlinkable() {
+    let project = Project::new(&hostile("quitter", "exit", ""));
+    let out = project.seedhost(&["run", "quitter"]).failed();
+    assert!(
+        out.contains("plugin `quitter` exited (status 0) instead of returning from `run`"),
+        "{out}"
+    );
+    assert!(!out.contains("cannot be linked"), "{out}");
+    assert_eq!(project.sqlite().count("fixture_items"), 0);
+}
