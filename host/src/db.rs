@@ -448,13 +448,29 @@ async fn transaction_pooled(pool: &PgPool, url: &str) -> Result<bool, sqlx::Erro
     if direct {
         return Ok(false);
     }
+    // Alternate between the two a few times: a transaction pooler hands out
+    // whichever server session is idle, so sooner or later one client sees
+    // another pid than before, or the other client's. In session mode each
+    // client keeps its own, for ever.
     let mut second = sqlx::PgConnection::connect_with(&options).await?;
-    let other: i32 = sqlx::raw_sql("SELECT pg_backend_pid()")
-        .fetch_one(&mut second)
-        .await?
-        .try_get(0)?;
+    let backend_pid = "SELECT pg_backend_pid()";
+    let mut pooled = false;
+    for _ in 0..5 {
+        let theirs: i32 = sqlx::raw_sql(backend_pid)
+            .fetch_one(&mut second)
+            .await?
+            .try_get(0)?;
+        let ours: i32 = sqlx::raw_sql(backend_pid)
+            .fetch_one(pool)
+            .await?
+            .try_get(0)?;
+        if theirs == pid || ours != pid || theirs == ours {
+            pooled = true;
+            break;
+        }
+    }
     let _ = second.close().await;
-    Ok(other == pid)
+    Ok(pooled)
 }
 
 /// How long a connection is tried for: sqlx retries a refused connection
