@@ -85,13 +85,7 @@ async fn status_inner(
 ) -> Result<(), RunError> {
     let profile = plan::resolve(config, destination)?;
     report.database = Some(redact(&profile.database_url));
-    let backend = crate::db::Backend::of(&profile.database_url)?;
-    let files = migrate::discover(
-        &config.migrations,
-        config.migrations_named,
-        config.sqlite_migrations.as_deref(),
-        backend,
-    )?;
+    let files = plan::migration_files(config, &profile.database_url)?;
     // The embedded default that was never created has applied nothing; do not
     // create it just to look.
     if plan::default_database_missing(config, &profile) {

@@ -116,18 +116,22 @@ pub fn decide<'c>(
         }
         check_reset_guard(guard, &destination.env, &profile.database_url)?;
     }
-    let backend = Backend::of(&profile.database_url)?;
-    let migrations = migrate::discover(
-        &config.migrations,
-        config.migrations_named,
-        config.sqlite_migrations.as_deref(),
-        backend,
-    )?;
+    let migrations = migration_files(config, &profile.database_url)?;
     Ok(Plan {
         plugins,
         profile,
         migrations,
     })
+}
+
+/// The migration files that apply to the database `url` names.
+pub fn migration_files(config: &Config, url: &str) -> Result<Vec<MigrationFile>, RunError> {
+    Ok(migrate::discover(
+        &config.migrations,
+        config.migrations_named,
+        config.sqlite_migrations.as_deref(),
+        Backend::of(url)?,
+    )?)
 }
 
 /// Resolves the destination's profile for the project; its URL's passwords

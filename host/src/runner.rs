@@ -338,13 +338,7 @@ pub async fn repair(config: &Config, destination: &Destination, version: &str) -
     let result = async {
         let profile = plan::resolve(config, destination)?;
         report.database = Some(redact(&profile.database_url));
-        let backend = crate::db::Backend::of(&profile.database_url)?;
-        let files = migrate::discover(
-            &config.migrations,
-            config.migrations_named,
-            config.sqlite_migrations.as_deref(),
-            backend,
-        )?;
+        let files = plan::migration_files(config, &profile.database_url)?;
         let db = Database::connect_with(&profile.database_url, timeouts(config)).await?;
         let repaired = migrate::repair(&db, &files, version).await;
         db.close().await;

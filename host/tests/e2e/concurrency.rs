@@ -6,21 +6,9 @@ use crate::harness::*;
 fn eight_at_once(pg: Option<&PgDb>) {
     let project = Project::repo();
     let url: Vec<String> = pg.map_or(vec![], |p| vec!["--database-url".into(), p.url.clone()]);
-    let children: Vec<std::process::Child> = (0..8)
-        .map(|_| {
-            std::process::Command::new(env!("CARGO_BIN_EXE_seedhost"))
-                .args(["run", "--all", "--json"])
-                .args(&url)
-                .current_dir(project.path())
-                .env_remove("DATABASE_URL")
-                .env_remove("SUPABASE_DB_URL")
-                .env("SEEDHOST_CACHE_DIR", &project.cache)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let mut args = vec!["run", "--all", "--json"];
+    args.extend(url.iter().map(String::as_str));
+    let children: Vec<std::process::Child> = (0..8).map(|_| project.spawn(&args)).collect();
     let mut applied = 0;
     for child in children {
         let report = Run(child.wait_with_output().unwrap()).ok_json();

@@ -124,15 +124,7 @@ fn escape_sequences_from_a_plugin_are_neutralised_in_every_output() {
 fn sigint_and_sigterm_roll_back_report_and_exit_130_and_143() {
     for (signal, status) in [("INT", 130), ("TERM", 143)] {
         let project = Project::new(&hostile("spin", "loop", "limits = { cpu_seconds = 120 }"));
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_seedhost"))
-            .args(["run", "spin", "--json"])
-            .current_dir(project.path())
-            .env_remove("DATABASE_URL")
-            .env("SEEDHOST_CACHE_DIR", &project.cache)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = project.spawn(&["run", "spin", "--json"]);
         // The plugin writes its row, then spins.
         std::thread::sleep(std::time::Duration::from_secs(3));
         let killed = std::process::Command::new("kill")
@@ -163,18 +155,6 @@ fn sigint_and_sigterm_roll_back_report_and_exit_130_and_143() {
     }
 }
 
-fn spawn_seedhost(project: &Project, args: &[&str]) -> std::process::Child {
-    std::process::Command::new(env!("CARGO_BIN_EXE_seedhost"))
-        .args(args)
-        .current_dir(project.path())
-        .env_remove("DATABASE_URL")
-        .env("SEEDHOST_CACHE_DIR", &project.cache)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 #[test]
 fn a_held_migration_lock_is_reported_and_the_wait_bounded() {
     let pg = PgDb::create();
@@ -185,7 +165,7 @@ fn a_held_migration_lock_is_reported_and_the_wait_bounded() {
         "SELECT pg_sleep(5);",
     )
     .unwrap();
-    let holder = spawn_seedhost(&slow, &["migrate", "--database-url", &pg.url]);
+    let holder = slow.spawn(&["migrate", "--database-url", &pg.url]);
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let waiter = Project::new("lock_timeout_seconds = 1\n");
     let started = std::time::Instant::now();
@@ -259,7 +239,7 @@ fn postgres_sessions_are_named_seedhost() {
         "SELECT pg_sleep(1);",
     )
     .unwrap();
-    let mut child = spawn_seedhost(&project, &["migrate", "--database-url", &pg.url]);
+    let mut child = project.spawn(&["migrate", "--database-url", &pg.url]);
     let name = pg.name.clone();
     let mut seen = false;
     for _ in 0..100 {

@@ -150,6 +150,22 @@ impl Project {
         Run(command.output().expect("seedhost runs"))
     }
 
+    /// Starts `seedhost` in the project, as `seedhost` does, without waiting:
+    /// output is piped, for `Run(child.wait_with_output())`.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        Command::new(env!("CARGO_BIN_EXE_seedhost"))
+            .args(args)
+            .current_dir(self.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("SUPABASE_DB_URL")
+            .env_remove("RUST_LOG")
+            .env("SEEDHOST_CACHE_DIR", &self.cache)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// The embedded default database's file.
     pub fn local_db(&self) -> PathBuf {
         self.path().join(".seedhost/local.db")
