@@ -103,6 +103,26 @@ pub(crate) enum Command {
         exit on any failure; --json or --junit FILE for machines."
     )]
     Verify(VerifyArgs),
+    /// Show the cache of compiled components; `cache clear` empties it
+    #[command(
+        long_about = "Show the cache of compiled components: each entry's size, when it was \
+        last used and which component files it was compiled from. The cache is \
+        .seedhost/cache in the project (or SEEDHOST_CACHE_DIR, which projects may share). \
+        A rebuilt plugin's older entry is removed when no other project uses it, and past \
+        SEEDHOST_CACHE_MAX_MIB (default 1024) the least recently used entries go.\n\n\
+        `seedhost cache clear` removes every entry; the next run compiles again.",
+        args_conflicts_with_subcommands = true
+    )]
+    Cache(CacheArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(long_about = "Print a completion script for SHELL on stdout.\n\n\
+        bash:  seedhost completions bash > ~/.local/share/bash-completion/completions/seedhost\n\
+        zsh:   seedhost completions zsh > ~/.zfunc/_seedhost   (with ~/.zfunc in fpath)\n\
+        fish:  seedhost completions fish > ~/.config/fish/completions/seedhost.fish")]
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +200,22 @@ pub(crate) struct MigrateArgs {
 
     #[command(subcommand)]
     pub action: Option<MigrateAction>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CacheArgs {
+    /// Print one JSON object instead of lines
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub action: Option<CacheAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CacheAction {
+    /// Remove every cached component
+    Clear,
 }
 
 #[derive(Debug, Subcommand)]
@@ -263,6 +299,27 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Err(e) => RepairReport::failed(&db.env, e),
             };
             finish(&report, db.json)
+        }
+        Command::Cache(args) => {
+            let env_dir = process_env
+                .get("SEEDHOST_CACHE_DIR")
+                .filter(|d| !d.is_empty());
+            let dir = match (&config, env_dir) {
+                (_, Some(dir)) => PathBuf::from(dir),
+                (Ok(config), None) => plan::cache_dir(config, &process_env),
+                (Err(e), None) => return fail(e),
+            };
+            cache_command(&dir, plan::cache_limit(&process_env), args)
+        }
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "seedhost",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
         }
         Command::Init => {
             let dir = match std::env::current_dir() {
@@ -396,6 +453,71 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
     }
 }
 
+/// `seedhost cache [clear]`.
+fn cache_command(dir: &std::path::Path, limit: u64, args: CacheArgs) -> ExitCode {
+    use crate::sandbox::cache;
+    let mib = |bytes: u64| bytes as f64 / f64::from(1 << 20);
+    let entries = match args.action {
+        Some(CacheAction::Clear) => cache::clear(dir),
+        None => cache::list(dir),
+    };
+    let total: u64 = entries.iter().map(|e| e.bytes).sum();
+    let cleared = matches!(args.action, Some(CacheAction::Clear));
+    if args.json {
+        let entries: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "file": e.path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                    "bytes": e.bytes,
+                    "used": chrono::DateTime::<chrono::Utc>::from(e.used).to_rfc3339(),
+                    "sources": e.sources,
+                })
+            })
+            .collect();
+        let report = serde_json::json!({
+            "dir": dir.display().to_string(),
+            "cleared": cleared,
+            "entries": entries,
+            "bytes": total,
+            "limit": limit,
+        });
+        println!("{}", serde_json::to_string_pretty(&report).expect("JSON"));
+        return ExitCode::SUCCESS;
+    }
+    if cleared {
+        println!(
+            "cache {}: removed {} entries ({:.1} MiB)",
+            dir.display(),
+            entries.len(),
+            mib(total)
+        );
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "cache {} · {} entries · {:.1} MiB (limit {:.0} MiB)",
+        dir.display(),
+        entries.len(),
+        mib(total),
+        mib(limit)
+    );
+    for e in &entries {
+        let used = chrono::DateTime::<chrono::Utc>::from(e.used).format("%Y-%m-%d %H:%M UTC");
+        let name = e
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let from = if e.sources.is_empty() {
+            "(no current source)".to_owned()
+        } else {
+            e.sources.join(", ")
+        };
+        println!("  {:>7.1} MiB  {used}  {name}  ← {from}", mib(e.bytes));
+    }
+    ExitCode::SUCCESS
+}
+
 fn fail(error: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {}", scrub(&error.to_string()));
     ExitCode::FAILURE
@@ -469,6 +591,24 @@ mod tests {
             ])
             .is_ok()
         );
+    }
+
+    #[test]
+    fn completions_are_generated_for_every_shell() {
+        for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+            let cli = Cli::try_parse_from(["seedhost", "completions", shell]).unwrap();
+            let Command::Completions { shell } = cli.command else {
+                panic!()
+            };
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "seedhost", &mut script);
+            let script = String::from_utf8(script).unwrap();
+            assert!(
+                script.contains("migrate") && script.contains("repair"),
+                "{shell}"
+            );
+        }
+        assert!(Cli::try_parse_from(["seedhost", "completions", "tcsh"]).is_err());
     }
 
     #[test]

@@ -221,6 +221,13 @@ fn check_reset_guard(guard: &ResetGuard, env: &str, url: &str) -> Result<(), Run
     }
 }
 
+/// The component cache's size limit: `SEEDHOST_CACHE_MAX_MIB`, or 1 GiB.
+pub fn cache_limit(env: &HashMap<String, String>) -> u64 {
+    env.get("SEEDHOST_CACHE_MAX_MIB")
+        .and_then(|m| m.parse::<u64>().ok())
+        .map_or(crate::sandbox::cache::DEFAULT_MAX_BYTES, |mib| mib << 20)
+}
+
 /// Where compiled components are cached for this project.
 pub fn cache_dir(config: &Config, env: &HashMap<String, String>) -> PathBuf {
     env.get("SEEDHOST_CACHE_DIR")

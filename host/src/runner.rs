@@ -102,10 +102,9 @@ async fn run_inner(
     let plan = plan::decide(config, destination, options, &mut report.skipped)?;
     report.database = Some(redact(&plan.profile.database_url));
     phase("planned: plugins, profile, migration files");
-    let sandbox = Arc::new(Sandbox::new(Some(plan::cache_dir(
-        config,
-        &destination.process_env,
-    )))?);
+    let mut sandbox = Sandbox::new(Some(plan::cache_dir(config, &destination.process_env)))?;
+    sandbox.limit_cache(plan::cache_limit(&destination.process_env));
+    let sandbox = Arc::new(sandbox);
     phase("sandbox ready");
     let mut loaded = Vec::with_capacity(plan.plugins.len());
     for plugin in &plan.plugins {
@@ -306,6 +305,14 @@ impl Run<'_> {
                 Err(SandboxError::Store {
                     plugin: plugin.name.clone(),
                     message,
+                })
+            }
+            // A guest that lets a store error escape traps (a JavaScript or
+            // Python plugin, an unwrapped Rust one): the store's words first.
+            (Err(SandboxError::Trap { message: trap, .. }), Some(message)) => {
+                Err(SandboxError::Store {
+                    plugin: plugin.name.clone(),
+                    message: format!("{message} (then the plugin trapped: {trap})"),
                 })
             }
             (result, _) => result,

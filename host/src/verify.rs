@@ -132,7 +132,8 @@ pub async fn verify(config: &Config, destination: &Destination) -> VerifyReport 
     let mut checks = Vec::new();
     let cache = plan::cache_dir(config, &destination.process_env);
     match Sandbox::new(Some(cache)) {
-        Ok(sandbox) => {
+        Ok(mut sandbox) => {
+            sandbox.limit_cache(plan::cache_limit(&destination.process_env));
             for plugin in config.plugins.values() {
                 static_checks(&sandbox, plugin, &mut checks);
             }

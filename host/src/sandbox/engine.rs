@@ -20,6 +20,7 @@ use crate::contract::{self, Metadata, Plugin, PluginPre};
 use crate::shown::{MAX_CHARS, shown};
 use crate::store::Session;
 
+use super::cache;
 use super::host::HostState;
 use super::limits::{CpuLimitReached, MemoryLimitReached, TICK, WallLimitReached};
 
@@ -195,6 +196,8 @@ pub struct Sandbox {
     engine: Engine,
     linker: Linker<HostState>,
     cache_dir: Option<PathBuf>,
+    /// The cache's size limit, in bytes.
+    cache_max_bytes: u64,
     ticker_stop: Option<std::sync::mpsc::Sender<()>>,
     ticker: Option<std::thread::JoinHandle<()>>,
 }
@@ -231,9 +234,16 @@ impl Sandbox {
             engine,
             linker,
             cache_dir,
+            cache_max_bytes: cache::DEFAULT_MAX_BYTES,
             ticker_stop: Some(ticker_stop),
             ticker: Some(ticker),
         })
+    }
+
+    /// Keeps the component cache under `max_bytes` (least recently used
+    /// entries go first).
+    pub fn limit_cache(&mut self, max_bytes: u64) {
+        self.cache_max_bytes = max_bytes;
     }
 
     /// Reads, checks and compiles (or loads from the cache) a plugin's component.
@@ -270,6 +280,9 @@ impl Sandbox {
         let (component, was_cached) = match cached {
             Some(component) => {
                 tracing::debug!(plugin, "loaded compiled component from cache");
+                if let Some(file) = &cache_file {
+                    cache::touch(file);
+                }
                 (component, true)
             }
             None => {
@@ -281,8 +294,11 @@ impl Sandbox {
                     }
                 })?;
                 tracing::debug!(plugin, elapsed = ?started.elapsed(), "compiled component with Cranelift");
-                if let Some(file) = &cache_file {
-                    self.save_to_cache(&component, file);
+                if let (Some(file), Some(dir)) = (&cache_file, &self.cache_dir)
+                    && self.save_to_cache(&component, file)
+                {
+                    let source = std::fs::canonicalize(wasm).unwrap_or_else(|_| wasm.to_owned());
+                    cache::saved(dir, &source, file, self.cache_max_bytes);
                 }
                 (component, false)
             }
@@ -322,7 +338,7 @@ impl Sandbox {
     }
 
     /// Best effort: a cache that cannot be written only costs a recompile.
-    fn save_to_cache(&self, component: &Component, file: &Path) {
+    fn save_to_cache(&self, component: &Component, file: &Path) -> bool {
         let write = || -> std::io::Result<()> {
             let bytes = component.serialize().map_err(std::io::Error::other)?;
             let dir = file.parent().unwrap_or(Path::new("."));
@@ -333,8 +349,12 @@ impl Sandbox {
             tmp.persist(file).map_err(|e| e.error)?;
             Ok(())
         };
-        if let Err(e) = write() {
-            tracing::warn!(file = %file.display(), "cannot cache compiled component: {e}");
+        match write() {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(file = %file.display(), "cannot cache compiled component: {e}");
+                false
+            }
         }
     }
 

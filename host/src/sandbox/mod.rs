@@ -15,12 +15,14 @@
 //! - Compiled components are cached on disk, keyed by the wasm's SHA-256 and the
 //!   engine's compatibility hash, so a second run skips Cranelift.
 //!
-//! The rooms: `engine` (the engine, the linker, the component cache, loading
+//! The rooms: `cache` (the compiled components on disk, kept bounded),
+//! `engine` (the engine, the linker, the component cache, loading
 //! and running), `host` (the host calls behind a plugin's imports, handing
 //! store calls to the [`crate::store`] session), `limits` (CPU and memory) and
 //! `output` (the plugin's stdout and stderr). This file only declares them and
 //! names what the rest of the crate uses.
 
+pub mod cache;
 mod engine;
 mod host;
 mod limits;

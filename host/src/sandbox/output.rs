@@ -53,6 +53,10 @@ impl LogStream {
         let text = text.trim_end_matches('\r');
         let logged = shown(text, MAX_LINE);
         tracing::info!(target: "plugin", plugin = &*self.plugin, stream = self.stream, "{logged}");
+        // Blank lines say nothing in a trap's message: they keep no place.
+        if text.trim().is_empty() {
+            return;
+        }
         let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
         if recent.len() == RECENT_LINES {
             recent.pop_front();
@@ -155,8 +159,8 @@ mod tests {
         stream.write_bytes(b"thr");
         stream.write_bytes(b"ee\r\nnote: run with `RUST_BACKTRACE=1` to see more\nfour\nfive");
         // Lines arrive whole, however the bytes were split; "five" is not a
-        // line until it is flushed.
-        assert_eq!(stream.recent(), ["three", "four"]);
+        // line until it is flushed. Blank lines take no place among the last.
+        assert_eq!(stream.recent(), ["two", "three", "four"]);
         stream.flush_partial();
         assert_eq!(stream.recent(), ["three", "four", "five"]);
     }

@@ -564,3 +564,54 @@ fn a_plugin_that_exits_is_not_reported_as_unlinkable() {
     assert!(!out.contains("cannot be linked"), "{out}");
     assert_eq!(project.sqlite().count("fixture_items"), 0);
 }
+
+#[test]
+fn a_trap_over_a_store_error_keeps_the_stores_words() {
+    let project = Project::new(&hostile("careless", "unwrap-denied", ""));
+    let out = project.seedhost(&["run", "careless"]).failed();
+    assert!(
+        out.contains("plugin `careless`: table catalog_journeys is not in this plugin's grant"),
+        "{out}"
+    );
+    assert!(out.contains("(then the plugin trapped:"), "{out}");
+}
+
+#[test]
+fn a_rebuilt_plugin_leaves_one_cache_entry_and_cache_shows_and_clears() {
+    let project = Project::new(
+        r#"
+[plugins.p]
+wasm = "p.wasm"
+tables = ["fixture_items"]
+profiles = ["local"]
+params = { mode = "ok" }
+"#,
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let env = [("SEEDHOST_CACHE_DIR", cache.path().to_str().unwrap())];
+    let component = project.path().join("p.wasm");
+    let listed =
+        || -> serde_json::Value { project.seedhost_env(&["cache", "--json"], &env).ok_json() };
+    std::fs::copy(wasm_dir().join("hostile.wasm"), &component).unwrap();
+    project.seedhost_env(&["run", "p"], &env).ok();
+    assert_eq!(listed()["entries"].as_array().unwrap().len(), 1);
+    // The plugin is rebuilt (here: another component at the same path).
+    std::fs::copy(wasm_dir().join("chatty.wasm"), &component).unwrap();
+    project.seedhost_env(&["run", "p"], &env).ok();
+    let after = listed();
+    let entries = after["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "the old build stayed: {after}");
+    let source = std::fs::canonicalize(&component).unwrap();
+    assert_eq!(entries[0]["sources"][0], source.display().to_string());
+    let human = project.seedhost_env(&["cache"], &env).ok().stdout();
+    assert!(
+        human.contains("1 entries") && human.contains("p.wasm"),
+        "{human}"
+    );
+    let cleared = project
+        .seedhost_env(&["cache", "clear"], &env)
+        .ok()
+        .stdout();
+    assert!(cleared.contains("removed 1 entries"), "{cleared}");
+    assert!(listed()["entries"].as_array().unwrap().is_empty());
+}
