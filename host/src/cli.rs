@@ -127,6 +127,9 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
+    /// Plugins to verify [default: every configured plugin]
+    pub plugins: Vec<String>,
+
     /// Also write the results as JUnit XML to FILE
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
@@ -434,7 +437,8 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => config,
                 Err(e) => return fail(e),
             };
-            let report = crate::verify::verify(&config, &destination(&args.db)).await;
+            let report =
+                crate::verify::verify(&config, &destination(&args.db), &args.plugins).await;
             if let Some(path) = &args.junit
                 && let Err(e) = std::fs::write(path, report.to_junit())
             {

@@ -127,14 +127,31 @@ fn escape(s: &str) -> String {
         .replace('\'', "&apos;")
 }
 
-/// Verifies every configured plugin, then dry-runs those granted `destination.env`.
-pub async fn verify(config: &Config, destination: &Destination) -> VerifyReport {
+/// Verifies the plugins named (every configured one when none is), then
+/// dry-runs them (with none named: those granted `destination.env`).
+pub async fn verify(config: &Config, destination: &Destination, named: &[String]) -> VerifyReport {
     let mut checks = Vec::new();
+    let mut chosen = Vec::new();
+    for name in named {
+        match config.plugin(name) {
+            Ok(plugin) => chosen.push(plugin),
+            Err(e) => checks.push(VerifyCheck {
+                plugin: name.clone(),
+                check: "config".into(),
+                passed: false,
+                detail: Some(e),
+                duration_ms: 0,
+            }),
+        }
+    }
+    if named.is_empty() {
+        chosen = config.plugins.values().collect();
+    }
     let cache = plan::cache_dir(config, &destination.process_env);
     match Sandbox::new(Some(cache)) {
         Ok(mut sandbox) => {
             sandbox.limit_cache(plan::cache_limit(&destination.process_env));
-            for plugin in config.plugins.values() {
+            for plugin in &chosen {
                 static_checks(&sandbox, plugin, &mut checks);
             }
         }
@@ -147,7 +164,12 @@ pub async fn verify(config: &Config, destination: &Destination) -> VerifyReport 
         }),
     }
     let options = RunOptions {
-        all: true,
+        all: named.is_empty(),
+        plugins: chosen
+            .iter()
+            .filter(|_| !named.is_empty())
+            .map(|p| p.name.clone())
+            .collect(),
         dry_run: true,
         ..RunOptions::default()
     };

@@ -615,3 +615,25 @@ params = { mode = "ok" }
     assert!(cleared.contains("removed 1 entries"), "{cleared}");
     assert!(listed()["entries"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn verify_checks_only_the_plugins_named() {
+    let project = Project::new(&format!(
+        "{}{}",
+        hostile("fine", "ok", ""),
+        hostile("broken", "trap", "")
+    ));
+    let report = project.seedhost(&["verify", "fine", "--json"]).ok_json();
+    let checked: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["plugin"].as_str().unwrap())
+        .collect();
+    assert!(checked.iter().all(|p| *p == "fine"), "{report}");
+    assert_eq!(checked.len(), 3, "{report}");
+    let out = project.seedhost(&["verify"]).failed();
+    assert!(out.contains("broken"), "{out}");
+    let out = project.seedhost(&["verify", "nosuch"]).failed();
+    assert!(out.contains("no plugin `nosuch`"), "{out}");
+}
