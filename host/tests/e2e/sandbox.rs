@@ -145,11 +145,19 @@ fn the_second_run_loads_the_compiled_component_from_the_cache() {
         "{}",
         first.stderr()
     );
-    assert_eq!(
-        std::fs::read_dir(cache.path()).unwrap().count(),
-        1,
-        "one cached component"
-    );
+    // Compiled components are the .cwasm files (sources/ records which
+    // component path each came from).
+    let compiled = std::fs::read_dir(cache.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "cwasm")
+        })
+        .count();
+    assert_eq!(compiled, 1, "one cached component");
     let second = project.seedhost(&["run", "catalog", "-v"]);
     assert!(second.0.status.success());
     assert!(
@@ -174,10 +182,9 @@ fn a_corrupt_cache_entry_is_recompiled() {
     assert!(project.seedhost(&["run", "catalog"]).0.status.success());
     let entry = std::fs::read_dir(cache.path())
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "cwasm"))
+        .unwrap();
     std::fs::write(&entry, b"not a compiled component").unwrap();
     let run = project.seedhost(&["run", "catalog", "-v"]);
     assert!(run.0.status.success(), "{}", run.stderr());
