@@ -286,6 +286,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 params: args.params,
                 reset: None,
                 progress: !cli.quiet && !args.db.json && std::io::stderr().is_terminal(),
+                twice: false,
             };
             let report = match config {
                 Ok(config) => runner::run(&config, &destination(&args.db), &options).await,

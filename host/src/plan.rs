@@ -72,6 +72,9 @@ pub struct RunOptions {
     pub reset: Option<ResetGuard>,
     /// Show a spinner per plugin with the rows written so far (on a terminal).
     pub progress: bool,
+    /// In a dry run, run each plugin a second time right after the first, in
+    /// the same transaction, and report what the second run did (`verify`).
+    pub twice: bool,
 }
 
 /// What makes a reset of a profile other than `local` deliberate: `--force`

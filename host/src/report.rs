@@ -149,6 +149,19 @@ pub struct PluginReport {
     /// In the order the plugin first wrote each table.
     #[serde(serialize_with = "ordered_map")]
     pub tables: Vec<(String, TableCounts)>,
+    /// What a second run in the same transaction did (`verify` only): an
+    /// idempotent plugin inserts and updates nothing the second time.
+    #[serde(skip)]
+    pub rerun: Option<Rerun>,
+}
+
+/// A plugin's second run, right after its first, in the same transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rerun {
+    /// Per table, what the second run did.
+    pub tables: Vec<(String, TableCounts)>,
+    /// Why the second run failed, if it did.
+    pub error: Option<String>,
 }
 
 fn ordered_map<S: Serializer>(tables: &[(String, TableCounts)], s: S) -> Result<S::Ok, S::Error> {
@@ -442,6 +455,7 @@ mod tests {
             status: PluginStatus::Ok,
             rolled_back: false,
             error: None,
+            rerun: None,
             duration_ms: 12,
             tables: vec![
                 (
@@ -486,6 +500,7 @@ mod tests {
             status: PluginStatus::Failed,
             rolled_back: true,
             error: Some("boom".into()),
+            rerun: None,
             duration_ms: 1,
             tables: vec![],
         });

@@ -15,7 +15,7 @@ use crate::db::{Database, Tx};
 use crate::migrate;
 use crate::plan::{self, Destination, Plan, RunError, RunOptions};
 use crate::redact::redact;
-use crate::report::{PluginReport, PluginStatus, RepairReport, RunReport};
+use crate::report::{PluginReport, PluginStatus, RepairReport, Rerun, RunReport};
 use crate::sandbox::{Loaded, RunInput, Sandbox, SandboxError};
 use crate::store::Session;
 
@@ -218,8 +218,22 @@ impl Run<'_> {
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
             tx.execute("SAVEPOINT seedhost_plugin").await?;
-            let (result, returned) = self.run_plugin(plugin, component, tx, report).await?;
+            let (mut result, returned) = self.run_plugin(plugin, component, tx, report).await?;
             tx = returned;
+            if result.is_ok() && self.options.twice {
+                // The same plugin again, on what it just wrote: an idempotent
+                // seed inserts and updates nothing now.
+                let (second, returned) = self.run_plugin(plugin, component, tx, report).await?;
+                tx = returned;
+                let again = report.plugins.pop().expect("the second run's entry");
+                if let Some(first) = report.plugins.last_mut() {
+                    first.rerun = Some(Rerun {
+                        tables: again.tables,
+                        error: again.error,
+                    });
+                }
+                result = second;
+            }
             match result {
                 Ok(()) => tx.execute("RELEASE SAVEPOINT seedhost_plugin").await?,
                 Err(()) => {
@@ -288,6 +302,7 @@ impl Run<'_> {
                     error: Some(error.to_string()),
                     duration_ms: started.elapsed().as_millis() as u64,
                     tables: Vec::new(),
+                    rerun: None,
                 });
                 return Err(RunError::Abandoned(plugin.name.clone()));
             }
@@ -332,6 +347,7 @@ impl Run<'_> {
                 .into_iter()
                 .map(|(t, c)| (t, c.into()))
                 .collect(),
+            rerun: None,
         });
         Ok((result.map_err(|_| ()), outcome.tx))
     }

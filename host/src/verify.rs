@@ -171,6 +171,7 @@ pub async fn verify(config: &Config, destination: &Destination, named: &[String]
             .map(|p| p.name.clone())
             .collect(),
         dry_run: true,
+        twice: true,
         ..RunOptions::default()
     };
     let dry_run = runner::run(config, destination, &options).await;
@@ -195,6 +196,19 @@ pub async fn verify(config: &Config, destination: &Destination, named: &[String]
             },
             duration_ms: p.duration_ms,
         });
+        if let Some(rerun) = &p.rerun {
+            checks.push(VerifyCheck {
+                plugin: p.name.clone(),
+                check: "idempotent".into(),
+                passed: rerun.error.is_none()
+                    && rerun
+                        .tables
+                        .iter()
+                        .all(|(_, c)| c.inserted == 0 && c.updated == 0),
+                detail: Some(idempotency(rerun)),
+                duration_ms: 0,
+            });
+        }
     }
     if let Some(error) = &dry_run.error {
         checks.push(VerifyCheck {
@@ -209,6 +223,30 @@ pub async fn verify(config: &Config, destination: &Destination, named: &[String]
         env: destination.env.clone(),
         checks,
         dry_run,
+    }
+}
+
+/// What a plugin's second run did, in words: every table unchanged, or the
+/// first table it changed again.
+fn idempotency(rerun: &crate::report::Rerun) -> String {
+    if let Some(error) = &rerun.error {
+        return format!("a second run in the same transaction failed: {error}");
+    }
+    match rerun
+        .tables
+        .iter()
+        .find(|(_, c)| c.inserted > 0 || c.updated > 0)
+    {
+        Some((table, c)) => format!(
+            "not idempotent: a second run, right after the first in the same transaction, \
+             inserted {} and updated {} rows of table {table} (random ids, or the clock, in \
+             its rows? use seeded values and a fixed reference time)",
+            c.inserted, c.updated
+        ),
+        None => {
+            let rows: u64 = rerun.tables.iter().map(|(_, c)| c.unchanged).sum();
+            format!("a second run found all {rows} rows unchanged")
+        }
     }
 }
 

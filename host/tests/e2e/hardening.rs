@@ -28,7 +28,7 @@ fn verify_survives_a_plugin_that_prints_from_its_metadata() {
     );
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
-        xml.contains("<testsuite name=\"chatty\" tests=\"3\" failures=\"0\">"),
+        xml.contains("<testsuite name=\"chatty\" tests=\"4\" failures=\"0\">"),
         "{xml}"
     );
 }
@@ -631,9 +631,44 @@ fn verify_checks_only_the_plugins_named() {
         .map(|c| c["plugin"].as_str().unwrap())
         .collect();
     assert!(checked.iter().all(|p| *p == "fine"), "{report}");
-    assert_eq!(checked.len(), 3, "{report}");
+    assert_eq!(
+        checked.len(),
+        4,
+        "load, grant, dry-run, idempotent: {report}"
+    );
     let out = project.seedhost(&["verify"]).failed();
     assert!(out.contains("broken"), "{out}");
     let out = project.seedhost(&["verify", "nosuch"]).failed();
     assert!(out.contains("no plugin `nosuch`"), "{out}");
+}
+
+#[test]
+fn verify_fails_plugins_that_are_not_idempotent() {
+    for (mode, changed) in [
+        ("random-id", "inserted 1 and updated 0"),
+        ("clock", "inserted 0 and updated 1"),
+    ] {
+        let project = Project::new(&hostile("flaky", mode, ""));
+        let junit = project.path().join("verify.xml");
+        let run = project.seedhost(&["verify", "--json", "--junit", junit.to_str().unwrap()]);
+        run.failed();
+        let report = run.json();
+        let check = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "idempotent")
+            .unwrap_or_else(|| panic!("{mode}: no idempotency check: {report}"));
+        assert_eq!(check["plugin"], "flaky");
+        assert_eq!(check["passed"], false);
+        let detail = check["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!("{changed} rows of table fixture_items")),
+            "{mode}: {detail}"
+        );
+        let xml = std::fs::read_to_string(&junit).unwrap();
+        assert!(xml.contains("name=\"idempotent\""), "{xml}");
+        // verify leaves nothing behind.
+        assert!(!project.local_db().exists());
+    }
 }

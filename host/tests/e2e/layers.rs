@@ -423,7 +423,7 @@ fn verify_checks_every_plugin_and_dry_runs_them() {
         .ok_json();
     let checks = report["checks"].as_array().unwrap();
     for plugin in ["catalog", "curriculum", "test-users"] {
-        for check in ["load", "grant", "dry-run"] {
+        for check in ["load", "grant", "dry-run", "idempotent"] {
             let found = checks
                 .iter()
                 .find(|c| c["plugin"] == plugin && c["check"] == check);
@@ -435,7 +435,7 @@ fn verify_checks_every_plugin_and_dry_runs_them() {
         }
     }
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("tests=\"9\" failures=\"0\""), "{xml}");
+    assert!(xml.contains("tests=\"12\" failures=\"0\""), "{xml}");
     // A dry run writes nothing, not even the database file.
     assert!(!project.local_db().exists());
 
