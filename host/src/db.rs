@@ -248,12 +248,6 @@ impl Database {
         };
         // One connection: migrations, plugin writes and the dry-run rollback all
         // share it, and a second seedhost waits on the database's locks, not ours.
-        // SET, not the `options` startup parameter, which poolers refuse.
-        let settings = format!(
-            "SET lock_timeout = '{}ms'; SET idle_in_transaction_session_timeout = '{}ms'",
-            timeouts.lock.as_millis(),
-            timeouts.idle_in_transaction.as_millis()
-        );
         let pool = match Backend::of(url)? {
             Backend::Postgres => {
                 let mut options = PgConnectOptions::from_str(url).map_err(connect_error)?;
@@ -283,14 +277,35 @@ impl Database {
                         Ok(pool) => pool,
                         // Nothing listens there: TLS would not help.
                         Err(e) if is_refused(&e) => return Err(connect_error(e)),
-                        Err(_) => connect_pool(pool_options(), options)
+                        Err(_) => connect_pool(pool_options(), options.clone())
                             .await
                             .map_err(connect_error)?,
                     },
-                    None => connect_pool(pool_options(), options)
+                    None => connect_pool(pool_options(), options.clone())
                         .await
                         .map_err(connect_error)?,
                 };
+                let pooled = transaction_pooled(&pool, &options)
+                    .await
+                    .map_err(connect_error);
+                if !matches!(pooled, Ok(false)) {
+                    pool.close().await;
+                    return Err(match pooled {
+                        Ok(_) => DbError::TransactionPooler { url: display_url },
+                        Err(e) => e,
+                    });
+                }
+                // SET, not the `options` startup parameter, which poolers refuse.
+                let settings = format!(
+                    "SET lock_timeout = '{}ms'; SET idle_in_transaction_session_timeout = '{}ms'",
+                    timeouts.lock.as_millis(),
+                    timeouts.idle_in_transaction.as_millis()
+                );
+                // Session settings only once the session is known to be ours.
+                if let Err(e) = sqlx::raw_sql(AssertSqlSafe(settings)).execute(&pool).await {
+                    pool.close().await;
+                    return Err(connect_error(e));
+                }
                 Pool::Postgres(pool)
             }
             Backend::Sqlite => {
@@ -320,21 +335,6 @@ impl Database {
                 Pool::Sqlite(pool)
             }
         };
-        if let Pool::Postgres(p) = &pool {
-            let pooled = transaction_pooled(p, url).await.map_err(connect_error);
-            if !matches!(pooled, Ok(false)) {
-                p.close().await;
-                return Err(match pooled {
-                    Ok(_) => DbError::TransactionPooler { url: display_url },
-                    Err(e) => e,
-                });
-            }
-            // Session settings only once the session is known to be ours.
-            if let Err(e) = sqlx::raw_sql(AssertSqlSafe(settings)).execute(p).await {
-                p.close().await;
-                return Err(connect_error(e));
-            }
-        }
         let default_schema = match &pool {
             Pool::Postgres(p) => sqlx::query_scalar("SELECT current_schema()")
                 .fetch_one(p)
@@ -436,14 +436,16 @@ impl Database {
 /// open connections never share one; a transaction pooler hands the second
 /// the session the first just released. Simple-protocol queries only: a
 /// prepared statement is what breaks through such a pooler.
-async fn transaction_pooled(pool: &PgPool, url: &str) -> Result<bool, sqlx::Error> {
+async fn transaction_pooled(
+    pool: &PgPool,
+    options: &PgConnectOptions,
+) -> Result<bool, sqlx::Error> {
     use sqlx::{Connection, Row};
     let first = sqlx::raw_sql("SELECT pg_backend_pid(), inet_server_port()")
         .fetch_one(pool)
         .await?;
     let pid: i32 = first.try_get(0)?;
     let server_port: Option<i32> = first.try_get(1)?;
-    let options = PgConnectOptions::from_str(url)?;
     let direct = server_port.is_none_or(|port| port == i32::from(options.get_port()));
     if direct {
         return Ok(false);
@@ -452,7 +454,7 @@ async fn transaction_pooled(pool: &PgPool, url: &str) -> Result<bool, sqlx::Erro
     // whichever server session is idle, so sooner or later one client sees
     // another pid than before, or the other client's. In session mode each
     // client keeps its own, for ever.
-    let mut second = sqlx::PgConnection::connect_with(&options).await?;
+    let mut second = sqlx::PgConnection::connect_with(options).await?;
     let backend_pid = "SELECT pg_backend_pid()";
     let mut pooled = false;
     for _ in 0..5 {
