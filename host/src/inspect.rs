@@ -44,7 +44,7 @@ async fn smoke_inner(
             "the local database does not exist yet: run `seedhost setup` first".into(),
         ));
     }
-    let db = Database::connect(&profile.database_url).await?;
+    let db = Database::connect_with(&profile.database_url, plan::timeouts(config)).await?;
     let results = smoke::run(&db, &checks, &destination.env).await;
     db.close().await;
     report.checks = results?;
@@ -92,7 +92,7 @@ async fn status_inner(
         report.migrations = migrate::status(&files, &[]);
         return Ok(());
     }
-    let db = Database::connect(&profile.database_url).await?;
+    let db = Database::connect_with(&profile.database_url, plan::timeouts(config)).await?;
     let applied = migrate::applied(&db).await;
     db.close().await;
     report.migrations = migrate::status(&files, &applied?);

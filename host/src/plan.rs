@@ -231,6 +231,14 @@ pub fn cache_limit(env: &HashMap<String, String>) -> u64 {
         .map_or(crate::sandbox::cache::DEFAULT_MAX_BYTES, |mib| mib << 20)
 }
 
+/// The database's timeouts, from the configuration.
+pub fn timeouts(config: &Config) -> crate::db::Timeouts {
+    crate::db::Timeouts {
+        lock: config.lock_timeout,
+        ..crate::db::Timeouts::default()
+    }
+}
+
 /// Where compiled components are cached for this project.
 pub fn cache_dir(config: &Config, env: &HashMap<String, String>) -> PathBuf {
     env.get("SEEDHOST_CACHE_DIR")

@@ -132,7 +132,7 @@ async fn run_inner(
         }
         _ => plan.profile.database_url.as_str(),
     };
-    let db = Database::connect_with(url, timeouts(config)).await?;
+    let db = Database::connect_with(url, plan::timeouts(config)).await?;
     tracing::info!(env = %destination.env, database = %db.display_url, "connected");
     phase("connected");
     if options.reset.is_some() {
@@ -356,14 +356,13 @@ impl Run<'_> {
 /// `seedhost migrate repair VERSION`: records the current checksum of an
 /// applied migration whose file changed on purpose. Runs nothing else.
 pub async fn repair(config: &Config, destination: &Destination, version: &str) -> RepairReport {
-    let mut report = RepairReport::failed(&destination.env, "");
-    report.error = None;
+    let mut report = RepairReport::new(&destination.env);
     let result = async {
         let profile = plan::resolve(config, destination)?;
         report.database = Some(redact(&profile.database_url));
         let files = plan::migration_files(config, &profile.database_url)?;
-        let db = Database::connect_with(&profile.database_url, timeouts(config)).await?;
-        let repaired = migrate::repair(&db, &files, version).await;
+        let db = Database::connect_with(&profile.database_url, plan::timeouts(config)).await?;
+        let repaired = migrate::repair(&db, &files, version, config.lock_timeout).await;
         db.close().await;
         Ok::<_, RunError>(repaired?)
     }
@@ -384,14 +383,6 @@ fn settings(config: &Config) -> migrate::MigrateSettings {
     migrate::MigrateSettings {
         history: config.supabase_history,
         lock_wait: config.lock_timeout,
-    }
-}
-
-/// The database's timeouts, from the configuration.
-pub fn timeouts(config: &Config) -> crate::db::Timeouts {
-    crate::db::Timeouts {
-        lock: config.lock_timeout,
-        ..crate::db::Timeouts::default()
     }
 }
 

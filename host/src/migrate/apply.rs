@@ -131,16 +131,19 @@ pub async fn apply<C>(
 where
     C: MigrationConnection + ?Sized,
 {
-    match conn.postgres() {
-        Some(pg) => lock::acquire(pg, settings.lock_wait).await?,
-        None => conn.lock().await?,
-    }
+    let held = match conn.postgres() {
+        Some(pg) => Some(lock::acquire(pg, settings.lock_wait).await?),
+        None => {
+            conn.lock().await?;
+            None
+        }
+    };
     let result = apply_locked(conn, files, dry_run, settings.history).await;
     // Unlock even after a failure: the session may live on (dry runs roll back
     // on this same connection).
-    let unlocked = match conn.postgres() {
-        Some(pg) => lock::release(pg).await,
-        None => conn.unlock().await.map_err(MigrationError::from),
+    let unlocked = match (conn.postgres(), held) {
+        (Some(pg), Some(held)) => lock::release(pg, held).await,
+        _ => conn.unlock().await.map_err(MigrationError::from),
     };
     let applied = result?;
     unlocked?;
@@ -319,6 +322,7 @@ pub async fn repair(
     db: &Database,
     files: &[MigrationFile],
     version: &str,
+    lock_wait: std::time::Duration,
 ) -> Result<Repaired, MigrationError> {
     let file = files
         .iter()
@@ -343,7 +347,7 @@ pub async fn repair(
     }
     match db.acquire().await? {
         Conn::Postgres(mut conn) => {
-            lock::acquire(&mut conn, std::time::Duration::from_secs(60)).await?;
+            let held = lock::acquire(&mut conn, lock_wait).await?;
             let result = async {
                 let mut tx = conn.begin().await.map_err(DbError::from)?;
                 sqlx::query(AssertSqlSafe(format!(
@@ -367,7 +371,7 @@ pub async fn repair(
                 Ok::<(), MigrationError>(())
             }
             .await;
-            lock::release(&mut conn).await?;
+            lock::release(&mut conn, held).await?;
             result?;
         }
         Conn::Sqlite(mut conn) => {

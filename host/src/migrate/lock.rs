@@ -22,8 +22,12 @@ fn lock_id(database: &str) -> i64 {
     0x3d32ad9e * i64::from(CRC_IEEE.checksum(database.as_bytes()))
 }
 
+/// The held migration lock: what [`release`] lets go of.
+#[derive(Debug, Clone, Copy)]
+pub struct Held(i64);
+
 /// Takes the migration lock, waiting at most `wait` for whoever holds it.
-pub async fn acquire(conn: &mut PgConnection, wait: Duration) -> Result<(), MigrationError> {
+pub async fn acquire(conn: &mut PgConnection, wait: Duration) -> Result<Held, MigrationError> {
     let database: String = sqlx::query_scalar("SELECT current_database()")
         .fetch_one(&mut *conn)
         .await
@@ -38,7 +42,7 @@ pub async fn acquire(conn: &mut PgConnection, wait: Duration) -> Result<(), Migr
             .await
             .map_err(DbError::from)?;
         if locked {
-            return Ok(());
+            return Ok(Held(id));
         }
         let holder = holder(conn, id).await?;
         if started.elapsed() >= wait {
@@ -56,13 +60,9 @@ pub async fn acquire(conn: &mut PgConnection, wait: Duration) -> Result<(), Migr
 }
 
 /// Releases the migration lock.
-pub async fn release(conn: &mut PgConnection) -> Result<(), MigrationError> {
-    let database: String = sqlx::query_scalar("SELECT current_database()")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(DbError::from)?;
+pub async fn release(conn: &mut PgConnection, held: Held) -> Result<(), MigrationError> {
     sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(lock_id(&database))
+        .bind(held.0)
         .execute(&mut *conn)
         .await
         .map_err(DbError::from)?;
