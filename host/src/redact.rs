@@ -24,12 +24,10 @@ pub fn remember_secrets_of(url: &str) {
         .collect();
     if let Some(password) = parsed.password() {
         found.push(password.to_owned());
-        if let Ok(decoded) = url::form_urlencoded::parse(format!("p={password}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .ok_or(())
+        if let Some((_, decoded)) =
+            url::form_urlencoded::parse(format!("p={password}").as_bytes()).next()
         {
-            found.push(decoded);
+            found.push(decoded.into_owned());
         }
     }
     let mut secrets = secrets().lock().unwrap_or_else(|e| e.into_inner());

@@ -57,15 +57,23 @@ pub struct RepairReport {
 }
 
 impl RepairReport {
-    /// A report of a repair that failed before it started.
-    pub fn failed(env: &str, error: impl std::fmt::Display) -> RepairReport {
+    /// An empty report of a repair in `env`.
+    pub fn new(env: &str) -> RepairReport {
         RepairReport {
             env: env.to_owned(),
             database: None,
             file: None,
             replaced: None,
             checksum: None,
+            error: None,
+        }
+    }
+
+    /// A report of a repair that failed before it started.
+    pub fn failed(env: &str, error: impl std::fmt::Display) -> RepairReport {
+        RepairReport {
             error: Some(error.to_string()),
+            ..RepairReport::new(env)
         }
     }
 }
