@@ -32,9 +32,11 @@
 // The generated bindings name this crate by its public path, also from inside it.
 extern crate self as seedhost_sdk;
 
+mod determinism;
 mod table;
 mod value;
 
+pub use determinism::Random;
 pub use table::{Table, TableBuilder};
 pub use value::Json;
 
@@ -121,11 +123,18 @@ pub trait Plugin {
     fn run(ctx: &Context) -> Result<()>;
 }
 
+/// The parameter that carries the host's reference time (RFC 3339).
+pub const NOW_PARAM: &str = "seedhost.now";
+
+/// The parameter that overrides the random generator's seed.
+pub const SEED_PARAM: &str = "seed";
+
 /// What a run knows about where it runs.
 #[derive(Debug)]
 pub struct Context {
     env: String,
     dry_run: bool,
+    plugin: &'static str,
 }
 
 impl Context {
@@ -162,6 +171,30 @@ impl Context {
     /// Every parameter, sorted by key.
     pub fn params(&self) -> Vec<(String, String)> {
         bindings::seedhost::plugin::params::all()
+    }
+
+    /// The host's reference time: the same on every run unless the operator
+    /// changes it (per profile in seedhost.toml, or `--now`). Use it, not
+    /// [`Datetime::now`], for relative dates, so re-runs write the same values.
+    pub fn now(&self) -> Result<Datetime> {
+        let text = self.param(NOW_PARAM).ok_or_else(|| {
+            Error::Plugin(format!(
+                "the host gave no reference time (parameter {NOW_PARAM})"
+            ))
+        })?;
+        Datetime::parse_rfc3339(&text).ok_or_else(|| {
+            Error::Plugin(format!("parameter {NOW_PARAM} = {text:?}: not an instant"))
+        })
+    }
+
+    /// A generator seeded from the plugin's name and the profile, or from the
+    /// `seed` parameter: the same numbers on every run. Each call starts the
+    /// sequence again, so keep the one you take.
+    pub fn random(&self) -> Random {
+        let seed = self
+            .param(SEED_PARAM)
+            .unwrap_or_else(|| format!("{}/{}", self.plugin, self.env));
+        Random::new(&seed)
     }
 
     /// Starts describing a write into `table` (`name` or `schema.name`).
@@ -233,7 +266,7 @@ macro_rules! export_plugin {
 
             impl $crate::bindings::Guest for SeedhostExport {
                 fn run(env: ::std::string::String, dry_run: bool) -> ::core::result::Result<(), ::std::string::String> {
-                    $crate::__private::run::<$plugin>(env, dry_run)
+                    $crate::__private::run::<$plugin>(env!("CARGO_PKG_NAME"), env, dry_run)
                 }
 
                 fn metadata() -> $crate::Metadata {
@@ -256,8 +289,12 @@ pub mod __private {
 
     use super::{Context, Metadata, Plugin};
 
-    pub fn run<P: Plugin>(env: String, dry_run: bool) -> Result<(), String> {
-        let ctx = Context { env, dry_run };
+    pub fn run<P: Plugin>(plugin: &'static str, env: String, dry_run: bool) -> Result<(), String> {
+        let ctx = Context {
+            env,
+            dry_run,
+            plugin,
+        };
         let outcome = P::run(&ctx);
         // A table the plugin dropped without `finish` was flushed on drop; an
         // error there must fail the run too.
