@@ -103,6 +103,22 @@ pub(crate) enum Command {
         exit on any failure; --json or --junit FILE for machines."
     )]
     Verify(VerifyArgs),
+    /// Make a plugin (`plugin new NAME --lang rust|ts|python`) or build one (`plugin build NAME`)
+    #[command(
+        long_about = "Make and build plugins, in Rust, TypeScript or Python.\n\n\
+        `seedhost plugin new NAME --lang ts` writes plugins/NAME from a template and adds its \
+        entry to seedhost.toml (no tables granted yet: add them there). \
+        `seedhost plugin build NAME` builds it with its language's toolchain (cargo; npm and \
+        componentize-js; python3 and componentize-py, installed on first use) and compiles the \
+        component into the cache, so the first run starts at once. Then `seedhost run NAME`.\n\n\
+        The SDKs come from the seedhost checkout this binary was built from, or \
+        SEEDHOST_SDK_DIR.",
+        subcommand_required = true
+    )]
+    Plugin {
+        #[command(subcommand)]
+        action: PluginAction,
+    },
     /// Show the cache of compiled components; `cache clear` empties it
     #[command(
         long_about = "Show the cache of compiled components: each entry's size, when it was \
@@ -125,10 +141,43 @@ pub(crate) enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum PluginAction {
+    /// Write plugins/NAME from a template and add it to seedhost.toml
+    New {
+        /// The plugin's name (lowercase letters, digits, '-' and '_')
+        name: String,
+        /// Its language
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: LangArg,
+    },
+    /// Build a plugin's component, then compile it into the cache
+    Build {
+        /// The plugin, as named in seedhost.toml
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub(crate) enum LangArg {
+    /// Rust, with seedhost-sdk
+    Rust,
+    /// TypeScript, with @seedhost/plugin (needs node and npm)
+    #[value(alias = "typescript")]
+    Ts,
+    /// Python, with the seedhost module (needs python3)
+    #[value(alias = "py")]
+    Python,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
     /// Plugins to verify [default: every configured plugin]
     pub plugins: Vec<String>,
+
+    /// The reference time plugins see (RFC 3339), instead of seedhost.toml's `[now]`
+    #[arg(long, value_name = "INSTANT", value_parser = parse_now)]
+    pub now: Option<String>,
 
     /// Also write the results as JUnit XML to FILE
     #[arg(long, value_name = "FILE")]
@@ -188,6 +237,10 @@ pub(crate) struct RunArgs {
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
 
+    /// The reference time plugins see (RFC 3339), instead of seedhost.toml's `[now]`
+    #[arg(long, value_name = "INSTANT", value_parser = parse_now)]
+    pub now: Option<String>,
+
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -231,6 +284,10 @@ pub(crate) enum MigrateAction {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+fn parse_now(text: &str) -> Result<String, String> {
+    crate::config::parse_instant(text)
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -284,6 +341,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 all: args.all,
                 dry_run: args.dry_run,
                 params: args.params,
+                now: args.now,
                 reset: None,
                 progress: !cli.quiet && !args.db.json && std::io::stderr().is_terminal(),
                 twice: false,
@@ -314,6 +372,17 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 (Err(e), None) => return fail(e),
             };
             cache_command(&dir, plan::cache_limit(&process_env), args)
+        }
+        Command::Plugin { action } => {
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => return fail(e),
+            };
+            let sdk = match crate::author::sdk_dir(&process_env) {
+                Ok(sdk) => sdk,
+                Err(e) => return fail(e),
+            };
+            plugin_command(&config, &sdk, &process_env, action)
         }
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -439,7 +508,8 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Err(e) => return fail(e),
             };
             let report =
-                crate::verify::verify(&config, &destination(&args.db), &args.plugins).await;
+                crate::verify::verify(&config, &destination(&args.db), &args.plugins, args.now)
+                    .await;
             if let Some(path) = &args.junit
                 && let Err(e) = std::fs::write(path, report.to_junit())
             {
@@ -455,6 +525,60 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             let report = inspect::status(&config, &destination(&db)).await;
             finish(&report, db.json)
         }
+    }
+}
+
+/// `seedhost plugin new|build`.
+fn plugin_command(
+    config: &Config,
+    sdk: &std::path::Path,
+    env: &HashMap<String, String>,
+    action: PluginAction,
+) -> ExitCode {
+    use crate::author::{self, Lang};
+    match action {
+        PluginAction::New { name, lang } => {
+            let lang = match lang {
+                LangArg::Rust => Lang::Rust,
+                LangArg::Ts => Lang::TypeScript,
+                LangArg::Python => Lang::Python,
+            };
+            match author::create(config, &name, lang, sdk) {
+                Ok(created) => {
+                    for file in &created.files {
+                        println!("  wrote {}", file.display());
+                    }
+                    println!("  added [plugins.{name}] to {}", config.path.display());
+                    println!(
+                        "next: list the tables it writes in its grant, then\n  \
+                         seedhost plugin build {name}\n  seedhost run {name} --env local"
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        PluginAction::Build { name } => match author::build(config, &name, sdk, env) {
+            Ok(built) => {
+                println!(
+                    "built {name} ({}): {} ({:.1} MB) in {:.1} s; {}",
+                    built.lang,
+                    built.wasm.display(),
+                    built.bytes as f64 / 1e6,
+                    built.build_time.as_secs_f64(),
+                    if built.cached {
+                        "already in the cache".to_owned()
+                    } else {
+                        format!(
+                            "compiled into the cache in {:.1} s",
+                            built.compile_time.as_secs_f64()
+                        )
+                    }
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        },
     }
 }
 

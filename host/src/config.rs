@@ -15,8 +15,14 @@
 //! memory_mib = 256
 //! wall_seconds = 600
 //!
+//! [now]                              # the reference time plugins see (`seedhost.now`)
+//! default = "2026-01-01T00:00:00Z"   # the default; per profile below; `--now` wins
+//! staging = "2026-03-01T00:00:00Z"
+//!
 //! [plugins.catalog]
 //! wasm = "target/wasm32-wasip2/release/catalog.wasm"
+//! source = "plugins/catalog"         # default plugins/NAME: what `seedhost plugin build` builds
+//! optional = false                   # true: `run --all`, `setup`, `verify` skip it, saying so, while it is not built
 //! tables = ["catalog_journeys", "public.catalog_chapters"]
 //! profiles = ["local", "staging"]
 //! after = []                         # plugins that must run first
@@ -98,8 +104,27 @@ struct RawConfig {
     #[serde(default)]
     limits: RawLimits,
     #[serde(default)]
+    now: BTreeMap<String, String>,
+    #[serde(default)]
     plugins: BTreeMap<String, RawPlugin>,
 }
+
+/// An RFC 3339 instant, as UTC with a `Z`: the form plugins are given.
+pub fn parse_instant(text: &str) -> Result<String, String> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|at| {
+            at.with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+        })
+        .map_err(|e| format!("not an RFC 3339 instant such as 2026-01-01T00:00:00Z ({e})"))
+}
+
+/// The parameter that gives plugins the reference time.
+pub const NOW_PARAM: &str = "seedhost.now";
+
+/// The reference time when seedhost.toml sets none: fixed, so that re-runs
+/// write the same values whatever the day.
+pub const DEFAULT_NOW: &str = "2026-01-01T00:00:00Z";
 
 fn default_lock_timeout() -> f64 {
     DEFAULT_LOCK_TIMEOUT_SECONDS
@@ -133,6 +158,10 @@ struct RawLimits {
 #[serde(deny_unknown_fields)]
 struct RawPlugin {
     wasm: PathBuf,
+    #[serde(default)]
+    source: Option<PathBuf>,
+    #[serde(default)]
+    optional: bool,
     tables: Vec<String>,
     profiles: Vec<String>,
     #[serde(default)]
@@ -182,6 +211,8 @@ pub struct Config {
     /// SQLite's own versions of migrations, where the Supabase CLI does not
     /// look: on SQLite a file here replaces the same version's file (or adds one).
     pub sqlite_migrations: Option<PathBuf>,
+    /// The reference time per profile (`default` for the others), RFC 3339 in UTC.
+    pub now: BTreeMap<String, String>,
     /// Plugins by name, sorted.
     pub plugins: BTreeMap<String, PluginConfig>,
 }
@@ -193,6 +224,11 @@ pub struct PluginConfig {
     pub name: String,
     /// Its component.
     pub wasm: PathBuf,
+    /// Its source directory, which `seedhost plugin build` builds.
+    pub source: PathBuf,
+    /// An example that may be unbuilt: `run --all`, `setup` and `verify` skip
+    /// it, saying so, while its component is missing.
+    pub optional: bool,
     /// What it may write and where it may run.
     pub grant: Grant,
     /// Plugins that must run before it.
@@ -285,6 +321,13 @@ impl Config {
             )));
         }
 
+        let mut now = BTreeMap::new();
+        for (profile, text) in raw.now {
+            let at = parse_instant(&text)
+                .map_err(|e| invalid(format!("now.{profile} = {text:?}: {e}")))?;
+            now.insert(profile, at);
+        }
+
         let mut plugins = BTreeMap::new();
         for (name, plugin) in raw.plugins {
             if !is_plugin_name(&name) {
@@ -308,6 +351,12 @@ impl Config {
                 name.clone(),
                 PluginConfig {
                     wasm: root.join(&plugin.wasm),
+                    source: root.join(
+                        plugin
+                            .source
+                            .unwrap_or_else(|| Path::new("plugins").join(&name)),
+                    ),
+                    optional: plugin.optional,
                     grant: Grant::new(tables, plugin.profiles),
                     after: plugin.after,
                     params: plugin.params,
@@ -340,8 +389,19 @@ impl Config {
             supabase_history: raw.supabase_history,
             lock_timeout: Duration::from_secs_f64(raw.lock_timeout_seconds),
             sqlite_migrations: raw.sqlite_migrations.map(|d| root.join(d)),
+            now,
             plugins,
         })
+    }
+
+    /// The reference time for profile `env`: its own, else `default`, else
+    /// [`DEFAULT_NOW`].
+    pub fn now_for(&self, env: &str) -> String {
+        self.now
+            .get(env)
+            .or_else(|| self.now.get("default"))
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_NOW.to_owned())
     }
 
     /// The plugin called `name`, or an error listing the configured ones.
@@ -361,7 +421,8 @@ impl Config {
     }
 }
 
-fn is_plugin_name(name: &str) -> bool {
+/// Whether `name` may name a plugin: lowercase letters, digits, `-` and `_`.
+pub fn is_plugin_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .chars()

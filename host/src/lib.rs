@@ -11,11 +11,13 @@
 //! Around it: [`cli`] parses and dispatches; [`plan`] decides before anything
 //! connects ([`config`], [`profile`], [`grant`], migration files), [`runner`]
 //! runs what writes, [`inspect`] what only reads (status, [`smoke`]),
-//! [`verify`] checks plugins for CI; [`migrate`] brings the schema up to date.
+//! [`verify`] checks plugins for CI; [`migrate`] brings the schema up to date;
+//! [`author`] makes and builds plugins in Rust, TypeScript and Python.
 //! `host/tests/layers.rs` fails on any import that points up this list.
 
 #![warn(missing_docs)]
 
+pub mod author;
 pub mod cli;
 pub mod config;
 pub mod contract;

@@ -68,6 +68,9 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// `--param key=value`, overriding the configuration's parameters.
     pub params: Vec<(String, String)>,
+    /// `--now`: the reference time plugins see, over the configuration's
+    /// (RFC 3339, already checked).
+    pub now: Option<String>,
     /// Clear the database before migrating (`reset`, `setup`).
     pub reset: Option<ResetGuard>,
     /// Show a spinner per plugin with the rows written so far (on a terminal).
@@ -280,6 +283,9 @@ fn select<'c>(
             if !plugin.grant.allows_profile(env) {
                 return Err(refuse(plugin));
             }
+            if !plugin.wasm.exists() {
+                return Err(RunError::Plan(not_built(plugin)));
+            }
             if !chosen.iter().any(|p: &&PluginConfig| p.name == *name) {
                 chosen.push(plugin);
             }
@@ -290,7 +296,13 @@ fn select<'c>(
     let mut chosen = Vec::new();
     let mut skipped = Vec::new();
     for plugin in order {
-        if plugin.grant.allows_profile(env) {
+        if plugin.grant.allows_profile(env) && plugin.optional && !plugin.wasm.exists() {
+            tracing::warn!(plugin = %plugin.name, "skipped: {}", not_built(plugin));
+            skipped.push((
+                plugin.name.clone(),
+                format!("optional and {}", not_built(plugin)),
+            ));
+        } else if plugin.grant.allows_profile(env) {
             chosen.push(plugin);
         } else {
             tracing::info!(plugin = %plugin.name, "skipped: not granted profile {env}");
@@ -304,6 +316,15 @@ fn select<'c>(
         }
     }
     Ok((chosen, skipped))
+}
+
+/// Why a plugin cannot run yet: its component file is missing.
+pub fn not_built(plugin: &PluginConfig) -> String {
+    format!(
+        "its component {} is not built: run `seedhost plugin build {}`",
+        plugin.wasm.display(),
+        plugin.name
+    )
 }
 
 /// Plugins ordered so each comes after those in its `after` list; ties keep
@@ -394,6 +415,53 @@ mod tests {
         let (chosen, skipped) = select(&c, &options, "local").unwrap();
         assert_eq!(names(&chosen), ["curriculum", "catalog", "test-users"]);
         assert!(skipped.is_empty());
+    }
+
+    #[test]
+    fn unbuilt_components_are_refused_by_name_and_skipped_when_optional() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("built.wasm"), b"").unwrap();
+        let c = Config::parse(
+            r#"
+            [plugins.built]
+            wasm = "built.wasm"
+            tables = []
+            profiles = ["local"]
+            [plugins.example]
+            wasm = "dist/example.wasm"
+            optional = true
+            tables = []
+            profiles = ["local"]
+            [plugins.needed]
+            wasm = "needed.wasm"
+            tables = []
+            profiles = ["local"]
+            "#,
+            Path::new("seedhost.toml"),
+            dir.path(),
+        )
+        .unwrap();
+        let all = RunOptions {
+            all: true,
+            ..Default::default()
+        };
+        let (chosen, skipped) = select(&c, &all, "local").unwrap();
+        // The optional one is skipped, with the reason; the required one is
+        // kept, so that loading it fails loudly.
+        assert_eq!(names(&chosen), ["built", "needed"]);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].0, "example");
+        assert!(
+            skipped[0].1.contains("`seedhost plugin build example`"),
+            "{}",
+            skipped[0].1
+        );
+        let named = RunOptions {
+            plugins: vec!["example".into()],
+            ..Default::default()
+        };
+        let err = select(&c, &named, "local").unwrap_err().to_string();
+        assert!(err.contains("dist/example.wasm is not built"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! plugin succeeded. A dry run puts all of it into one transaction (each plugin
 //! in a savepoint) and rolls it back, so its report is what a real run would do.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -268,7 +269,16 @@ impl Run<'_> {
         if let Some(bar) = &progress {
             session.report_progress(bar.clone());
         }
-        let mut params = plugin.params.clone();
+        // The reference time first: the plugin's own parameters and the command
+        // line may set it too, and they win.
+        let mut params = BTreeMap::from([(
+            crate::config::NOW_PARAM.to_owned(),
+            self.options
+                .now
+                .clone()
+                .unwrap_or_else(|| self.config.now_for(&self.destination.env)),
+        )]);
+        params.extend(plugin.params.clone());
         params.extend(self.options.params.iter().cloned());
         let input = RunInput {
             plugin: plugin.name.clone(),

@@ -28,6 +28,8 @@ pub struct VerifyCheck {
     pub detail: Option<String>,
     /// How long it took.
     pub duration_ms: u64,
+    /// Not run: an optional plugin whose component is not built (`detail` says so).
+    pub skipped: bool,
 }
 
 /// Everything `verify` found.
@@ -50,7 +52,11 @@ impl Report for VerifyReport {
     fn to_human(&self) -> String {
         let mut out = String::new();
         for c in &self.checks {
-            let mark = if c.passed { "ok  " } else { "FAIL" };
+            let mark = match (c.skipped, c.passed) {
+                (true, _) => "skip",
+                (false, true) => "ok  ",
+                (false, false) => "FAIL",
+            };
             let _ = write!(out, "{mark} {:<16} {:<8}", c.plugin, c.check);
             if let Some(detail) = &c.detail {
                 let _ = write!(out, " {detail}");
@@ -99,6 +105,13 @@ impl VerifyReport {
                     c.duration_ms as f64 / 1000.0
                 );
                 match (&c.passed, &c.detail) {
+                    (_, detail) if c.skipped => {
+                        let message = escape(detail.as_deref().unwrap_or("skipped"));
+                        let _ = writeln!(
+                            xml,
+                            ">\n      <skipped message=\"{message}\"/>\n    </testcase>"
+                        );
+                    }
                     (false, detail) => {
                         let message = escape(detail.as_deref().unwrap_or("failed"));
                         let _ = writeln!(
@@ -129,7 +142,12 @@ fn escape(s: &str) -> String {
 
 /// Verifies the plugins named (every configured one when none is), then
 /// dry-runs them (with none named: those granted `destination.env`).
-pub async fn verify(config: &Config, destination: &Destination, named: &[String]) -> VerifyReport {
+pub async fn verify(
+    config: &Config,
+    destination: &Destination,
+    named: &[String],
+    now: Option<String>,
+) -> VerifyReport {
     let mut checks = Vec::new();
     let mut chosen = Vec::new();
     for name in named {
@@ -141,11 +159,27 @@ pub async fn verify(config: &Config, destination: &Destination, named: &[String]
                 passed: false,
                 detail: Some(e),
                 duration_ms: 0,
+                skipped: false,
             }),
         }
     }
     if named.is_empty() {
-        chosen = config.plugins.values().collect();
+        // An optional plugin that is not built is reported as skipped, not
+        // failed; the dry run (`--all`) skips it too.
+        for plugin in config.plugins.values() {
+            if plugin.optional && !plugin.wasm.exists() {
+                checks.push(VerifyCheck {
+                    plugin: plugin.name.clone(),
+                    check: "load".into(),
+                    passed: true,
+                    detail: Some(format!("skipped: optional and {}", plan::not_built(plugin))),
+                    duration_ms: 0,
+                    skipped: true,
+                });
+            } else {
+                chosen.push(plugin);
+            }
+        }
     }
     let cache = plan::cache_dir(config, &destination.process_env);
     match Sandbox::new(Some(cache)) {
@@ -161,6 +195,7 @@ pub async fn verify(config: &Config, destination: &Destination, named: &[String]
             passed: false,
             detail: Some(e.to_string()),
             duration_ms: 0,
+            skipped: false,
         }),
     }
     let options = RunOptions {
@@ -172,6 +207,7 @@ pub async fn verify(config: &Config, destination: &Destination, named: &[String]
             .collect(),
         dry_run: true,
         twice: true,
+        now,
         ..RunOptions::default()
     };
     let dry_run = runner::run(config, destination, &options).await;
@@ -195,6 +231,7 @@ pub async fn verify(config: &Config, destination: &Destination, named: &[String]
                 }
             },
             duration_ms: p.duration_ms,
+            skipped: false,
         });
         if let Some(rerun) = &p.rerun {
             checks.push(VerifyCheck {
@@ -207,6 +244,7 @@ pub async fn verify(config: &Config, destination: &Destination, named: &[String]
                         .all(|(_, c)| c.inserted == 0 && c.updated == 0),
                 detail: Some(idempotency(rerun)),
                 duration_ms: 0,
+                skipped: false,
             });
         }
     }
@@ -217,6 +255,7 @@ pub async fn verify(config: &Config, destination: &Destination, named: &[String]
             passed: false,
             detail: Some(error.clone()),
             duration_ms: 0,
+            skipped: false,
         });
     }
     VerifyReport {
@@ -262,6 +301,7 @@ fn static_checks(sandbox: &Sandbox, plugin: &PluginConfig, checks: &mut Vec<Veri
             passed: result.is_ok(),
             detail: result.unwrap_or_else(Some),
             duration_ms: started.elapsed().as_millis() as u64,
+            skipped: false,
         };
     let loaded = match loaded {
         Ok(loaded) => {

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("cli", 10),     // flags, help, dispatch
     ("verify", 9),   // CI checks of plugins
     ("init", 8),     // seedhost init
+    ("author", 8),   // plugin new, plugin build
     ("runner", 8),   // commands that write
     ("inspect", 8),  // commands that read: status, smoke
     ("plan", 7),     // deciding before connecting

@@ -253,7 +253,7 @@ impl Sandbox {
             plugin: plugin.to_owned(),
             path: wasm.to_owned(),
             hint: if source.kind() == std::io::ErrorKind::NotFound {
-                " (build this repository's plugins with `cargo plugins`)"
+                " (build it with `seedhost plugin build NAME`, or this repository's Rust plugins with `cargo plugins`)"
             } else {
                 ""
             },
