@@ -210,12 +210,24 @@ pub struct RunReport {
     /// What a reset dropped (`reset` and `setup` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reset: Option<Vec<String>>,
-    /// Plugins that were not run, with the reason (human output only).
-    #[serde(skip)]
+    /// Plugins that were not run, with the reason: `[{plugin, reason}]`.
+    #[serde(serialize_with = "skipped_json")]
     pub skipped: Vec<(String, String)>,
     /// The exit status a signal that stopped the run calls for (130, 143).
     #[serde(skip)]
     pub interrupted: Option<u8>,
+}
+
+fn skipped_json<S: serde::Serializer>(
+    skipped: &[(String, String)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = serializer.serialize_seq(Some(skipped.len()))?;
+    for (plugin, reason) in skipped {
+        seq.serialize_element(&serde_json::json!({ "plugin": plugin, "reason": reason }))?;
+    }
+    seq.end()
 }
 
 impl RunReport {

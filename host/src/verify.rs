@@ -428,6 +428,15 @@ mod tests {
                     passed: true,
                     detail: None,
                     duration_ms: 5,
+                    skipped: false,
+                },
+                VerifyCheck {
+                    plugin: "example".into(),
+                    check: "load".into(),
+                    passed: true,
+                    detail: Some("skipped: not built".into()),
+                    duration_ms: 0,
+                    skipped: true,
                 },
                 VerifyCheck {
                     plugin: "p".into(),
@@ -435,12 +444,17 @@ mod tests {
                     passed: false,
                     detail: Some("table \"x\" <bad> & worse".into()),
                     duration_ms: 1,
+                    skipped: false,
                 },
             ],
             dry_run: RunReport::new("local", true),
         };
         let xml = report.to_junit();
-        assert!(xml.contains("tests=\"2\" failures=\"1\""), "{xml}");
+        assert!(xml.contains("tests=\"3\" failures=\"1\""), "{xml}");
+        assert!(
+            xml.contains("<skipped message=\"skipped: not built\"/>"),
+            "{xml}"
+        );
         assert!(
             xml.contains("table &quot;x&quot; &lt;bad&gt; &amp; worse"),
             "{xml}"

@@ -15,6 +15,7 @@ mod hardening;
 mod layers;
 mod migrations;
 mod paths;
+mod polyglot;
 mod profiles;
 mod properties;
 mod sandbox;

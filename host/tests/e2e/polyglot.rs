@@ -1,0 +1,303 @@
+//! Plugins in TypeScript and Python, built with the SDKs of this repository
+//! by `seedhost plugin build`: the examples write exactly the Rust catalog's
+//! rows, `plugin new` → `plugin build` → `run` works in all three languages,
+//! and a failing plugin's own words reach the report.
+//!
+//! These tests need node and npm, and python3 (with venv), and fail saying
+//! so when they are missing. Each component is built once per test process.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use crate::harness::*;
+
+/// Fails, naming the tool, when a toolchain a test builds with is missing.
+fn need(tool: &str, why: &str) {
+    let found = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        found,
+        "this test {why}, and `{tool}` is not installed or not on PATH \
+         (TypeScript plugins need Node.js 20+ with npm; Python plugins need python3 with venv)"
+    );
+}
+
+/// One build at a time: npm and pip installs into the shared SDK directories
+/// must not race, and the machine's cores are few.
+fn builds() -> MutexGuard<'static, ()> {
+    static BUILDS: Mutex<()> = Mutex::new(());
+    BUILDS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `seedhost` in `dir` with the shared cache and no database variables.
+fn seedhost_in(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_seedhost"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("SUPABASE_DB_URL")
+        .env_remove("RUST_LOG")
+        .env("SEEDHOST_CACHE_DIR", shared_cache())
+        // Scaffolded Rust plugins are workspaces of their own: one target
+        // directory for all of them keeps their dependencies built once.
+        .env("CARGO_TARGET_DIR", workspace().join("target/scaffolds"))
+        .output()
+        .expect("seedhost runs");
+    Run(output)
+}
+
+/// The repository's TypeScript and Python catalogs, built once.
+fn examples() -> &'static (PathBuf, PathBuf) {
+    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        need("npm", "builds plugins/catalog-ts");
+        need("node", "builds plugins/catalog-ts");
+        need("python3", "builds plugins/catalog-py");
+        let _one = builds();
+        for name in ["catalog-ts", "catalog-py"] {
+            seedhost_in(&workspace(), &["plugin", "build", name]).ok();
+        }
+        (
+            workspace().join("plugins/catalog-ts/dist/catalog-ts.wasm"),
+            workspace().join("plugins/catalog-py/dist/catalog-py.wasm"),
+        )
+    })
+}
+
+/// The catalog's entry again, for `name` and its component.
+fn catalog_entry(name: &str, wasm: &Path) -> String {
+    CATALOG
+        .replace("[plugins.catalog]", &format!("[plugins.{name}]"))
+        .replace("{wasm}/catalog.wasm", &wasm.display().to_string())
+}
+
+const CATALOGS: [&str; 3] = ["catalog", "catalog-ts", "catalog-py"];
+
+#[test]
+fn typescript_and_python_catalogs_write_exactly_the_rust_catalogs_rows() {
+    let (ts, py) = examples();
+    let project = Project::new(&format!(
+        "{CATALOG}{}{}",
+        catalog_entry("catalog-ts", ts),
+        catalog_entry("catalog-py", py)
+    ));
+    for env in ["local", "staging"] {
+        let sqlite: Vec<String> = CATALOGS
+            .iter()
+            .map(|p| {
+                let file = project.path().join(format!("{p}-{env}.db"));
+                format!("sqlite://{}?mode=rwc", file.display())
+            })
+            .collect();
+        let postgres: Vec<PgDb> = CATALOGS.iter().map(|_| PgDb::create()).collect();
+        for urls in [sqlite, postgres.iter().map(|d| d.url.clone()).collect()] {
+            let mut dumps = Vec::new();
+            for (plugin, url) in CATALOGS.iter().zip(&urls) {
+                let args = ["run", plugin, "--env", env, "--database-url", url, "--json"];
+                let first = project.seedhost(&args).ok_json();
+                let inserted: u64 = counts(&first, 0).iter().map(|(_, c)| c[0]).sum();
+                assert!(inserted > 0, "{plugin} on {url}: {first}");
+                // A second run changes nothing, in every language.
+                let again = project.seedhost(&args).ok_json();
+                for (table, [inserted, updated, _]) in counts(&again, 0) {
+                    assert_eq!(
+                        (inserted, updated),
+                        (0, 0),
+                        "{plugin} re-run, {table}: {again}"
+                    );
+                }
+                let db = Db::connect(url);
+                dumps.push(
+                    CATALOG_TABLES
+                        .iter()
+                        // created_at is the migration's, not the plugin's.
+                        .map(|t| format!("{t}:\n{}", db.dump(t, &["created_at"])))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+            }
+            assert!(
+                dumps[0].contains("catalog_journey_ratings:\n"),
+                "{}",
+                dumps[0]
+            );
+            assert_eq!(
+                dumps[1], dumps[0],
+                "TypeScript vs Rust on {env}, {}",
+                urls[1]
+            );
+            assert_eq!(dumps[2], dumps[0], "Python vs Rust on {env}, {}", urls[2]);
+        }
+    }
+}
+
+#[test]
+fn unbuilt_examples_are_skipped_by_all_and_verify_and_refused_by_name() {
+    let project = Project::repo();
+    // The repository's entries for the examples, pointing into this project,
+    // where nothing is built.
+    let repo = std::fs::read_to_string(workspace().join("seedhost.toml")).unwrap();
+    let examples = repo.split(EXAMPLES_MARKER).nth(1).unwrap();
+    let config = project.path().join("seedhost.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(EXAMPLES_MARKER);
+    text.push_str(examples);
+    std::fs::write(&config, text).unwrap();
+
+    let run = project.seedhost(&["run", "catalog-ts"]);
+    let out = run.failed();
+    assert!(
+        out.contains("plugins/catalog-ts/dist/catalog-ts.wasm is not built")
+            && out.contains("`seedhost plugin build catalog-ts`"),
+        "{out}"
+    );
+    let report = project.seedhost(&["run", "--all", "--json"]).ok_json();
+    let text = report.to_string();
+    for name in ["catalog-ts", "catalog-py"] {
+        assert!(
+            text.contains(&format!("seedhost plugin build {name}")),
+            "{name} is listed as skipped: {report}"
+        );
+    }
+    let verify = project.seedhost(&["verify", "--json"]).ok_json();
+    let skipped: Vec<&str> = verify["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["skipped"] == true)
+        .map(|c| c["plugin"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["catalog-py", "catalog-ts"], "{verify}");
+    let human = project.seedhost(&["verify"]).ok().stdout();
+    assert!(human.contains("skip catalog-ts"), "{human}");
+}
+
+/// A project with a migration, for scaffolds.
+fn scaffold_project() -> Project {
+    Project::new("")
+}
+
+#[test]
+fn plugin_new_build_run_in_rust_typescript_and_python() {
+    need("npm", "builds a TypeScript plugin");
+    need("python3", "builds a Python plugin");
+    let project = scaffold_project();
+    let pg = PgDb::create();
+    for lang in ["rust", "ts", "python"] {
+        let name = format!("hello-{lang}");
+        let made = seedhost_in(project.path(), &["plugin", "new", &name, "--lang", lang]);
+        let out = made.ok().stdout();
+        assert!(
+            out.contains(&format!("seedhost plugin build {name}")),
+            "{out}"
+        );
+        {
+            let _one = builds();
+            let built = seedhost_in(project.path(), &["plugin", "build", &name]);
+            let out = built.ok().stdout();
+            assert!(out.contains(&format!("built {name}")), "{out}");
+        }
+        for url in [None, Some(pg.url.as_str())] {
+            let mut args = vec!["run", name.as_str(), "--now", "2026-05-01T12:00:00Z"];
+            if let Some(url) = url {
+                args.extend(["--database-url", url]);
+            }
+            let run = seedhost_in(project.path(), &args);
+            let said = run.ok().stderr();
+            assert!(
+                said.contains(&format!(
+                    "{name} ran for local (reference time 2026-05-01T12:00:00"
+                )),
+                "{lang} on {url:?}: {said}"
+            );
+        }
+    }
+    // A second `new` of the same name changes nothing.
+    let again = seedhost_in(
+        project.path(),
+        &["plugin", "new", "hello-ts", "--lang", "ts"],
+    );
+    assert!(again.failed().contains("already in"));
+}
+
+#[test]
+fn a_failing_plugins_own_words_reach_the_report_in_every_language() {
+    need("npm", "builds a TypeScript plugin");
+    need("python3", "builds a Python plugin");
+    let project = scaffold_project();
+    let config = project.path().join("seedhost.toml");
+    for (name, lang) in [("probe-ts", "ts"), ("probe-py", "python")] {
+        seedhost_in(project.path(), &["plugin", "new", name, "--lang", lang]).ok();
+    }
+    // Both may write fixture_items: the store error below is a schema error,
+    // not a grant refusal.
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("tables = []", "tables = [\"fixture_items\"]");
+    std::fs::write(&config, text).unwrap();
+    std::fs::write(
+        project.path().join("plugins/probe-ts/src/index.ts"),
+        r#"import { definePlugin } from '@seedhost/plugin';
+export const { run, metadata } = definePlugin({
+  name: 'probe-ts',
+  run(ctx) {
+    if (ctx.param('mode') === 'throw') throw new Error('boom 42');
+    // No try/catch: the store's refusal escapes.
+    ctx.write('fixture_items', { columns: ['id', 'nmae'], conflict: ['id'] }, [[1, 'x']]);
+  },
+});
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("plugins/probe-py/app.py"),
+        r#"import seedhost
+
+class Probe(seedhost.Plugin):
+    name = "probe-py"
+
+    def run(self, ctx):
+        raise ValueError("boom 42 from python")
+
+WitWorld = seedhost.world(Probe)
+"#,
+    )
+    .unwrap();
+    for name in ["probe-ts", "probe-py"] {
+        let _one = builds();
+        seedhost_in(project.path(), &["plugin", "build", name]).ok();
+    }
+    for (args, words) in [
+        (vec!["run", "probe-ts", "--param", "mode=throw"], "boom 42"),
+        (
+            vec!["run", "probe-ts"],
+            "table fixture_items has no column \"nmae\"",
+        ),
+        (vec!["run", "probe-py"], "ValueError: boom 42 from python"),
+    ] {
+        let mut json = args.clone();
+        json.push("--json");
+        let run = seedhost_in(project.path(), &json);
+        let report = run.json();
+        let plugin = &report["plugins"][0];
+        let error = plugin["error"].as_str().unwrap_or_default();
+        assert_eq!(plugin["name"], args[1], "{report}");
+        assert!(error.contains(words), "{args:?}: the report says {error:?}");
+        let human = seedhost_in(project.path(), &args).failed();
+        assert!(
+            human.contains(&format!("plugin `{}`", args[1])) && human.contains(words),
+            "{human}"
+        );
+        assert!(!error.contains("unreachable"), "{error}");
+        assert_eq!(plugin["rolled_back"], true, "{report}");
+    }
+    assert_eq!(
+        Db::connect(&format!("sqlite://{}", project.local_db().display())).count("fixture_items"),
+        0
+    );
+}
