@@ -59,6 +59,9 @@ enum Part {
     Postgres,
     Sqlite,
     Startup,
+    /// The same rows from the TypeScript SDK (bench/bulk-ts) against the Rust
+    /// SDK's, into PostgreSQL; needs node and npm. Not in the default set.
+    Typescript,
 }
 
 /// Medians of one path.
@@ -125,6 +128,9 @@ fn main() -> Result<()> {
     }
     if parts.contains(&Part::Startup) {
         runtime.block_on(bench.startup())?;
+    }
+    if parts.contains(&Part::Typescript) {
+        runtime.block_on(bench.typescript(&expected))?;
     }
     Ok(())
 }
@@ -381,13 +387,17 @@ impl Bench {
     }
 
     fn bulk_args<'a>(&'a self, url: &'a str, rows: &'a str) -> Vec<&'a str> {
+        self.plugin_args("bulk", url, rows)
+    }
+
+    fn plugin_args<'a>(&'a self, plugin: &'a str, url: &'a str, rows: &'a str) -> Vec<&'a str> {
         let config = self.root.join("bench/seedhost.toml");
         let config: &'a str = Box::leak(config.display().to_string().into_boxed_str());
         vec![
             "--config",
             config,
             "run",
-            "bulk",
+            plugin,
             "-q",
             "--database-url",
             url,
@@ -533,6 +543,64 @@ impl Bench {
         if let Some(rewritten) = rewritten {
             println!(
                 "  rows the seedhost re-run rewrote: {rewritten} (row versions compared before and after)"
+            );
+        }
+        Ok(())
+    }
+
+    /// `bulk` (Rust SDK) against `bulk-ts` (TypeScript SDK): the same rows
+    /// into PostgreSQL, rows per second of the whole `seedhost run`.
+    async fn typescript(&self, expected: &Digest) -> Result<()> {
+        let config = self.root.join("bench/seedhost.toml").display().to_string();
+        let build = self.time(
+            Command::new(&self.seedhost).args(["--config", &config, "plugin", "build", "bulk-ts"]),
+        )?;
+        println!(
+            "\nbuilt bench/bulk-ts with `seedhost plugin build` in {:.1} s",
+            build.as_secs_f64()
+        );
+        let db = TempDb::create(&self.admin).await?;
+        let url = db.url.clone();
+        let rows_param = format!("rows={}", self.rows);
+        self.seedhost_run(&["--config", &config, "migrate", "-q", "--database-url", &url])?;
+        let mut conn = sqlx::PgConnection::connect(&url).await?;
+        let mut lines = Vec::new();
+        let mut rates = Vec::new();
+        for (plugin, label) in [
+            ("bulk", "seedhost run bulk (Rust SDK)"),
+            ("bulk-ts", "seedhost run bulk-ts (TypeScript SDK)"),
+        ] {
+            let (mut empty, mut rerun) = (vec![], vec![]);
+            for rep in 0..self.reps {
+                conn.execute("TRUNCATE bench_enrollments").await?;
+                conn.execute("CHECKPOINT").await?;
+                let (t, _) = self.seedhost_run(&self.plugin_args(plugin, &url, &rows_param))?;
+                empty.push(t);
+                if rep == 0 {
+                    check(&mut conn, expected, plugin).await?;
+                }
+                rerun.push(
+                    self.seedhost_run(&self.plugin_args(plugin, &url, &rows_param))?
+                        .0,
+                );
+            }
+            let line = Line {
+                path: label.into(),
+                empty: median(&empty),
+                rerun: median(&rerun),
+            };
+            rates.push(line.empty.map(|s| self.rows as f64 / s));
+            lines.push(line);
+        }
+        conn.close().await?;
+        drop(db);
+        print_table("PostgreSQL: Rust SDK against TypeScript SDK", &lines);
+        if let [Some(rust), Some(ts)] = rates[..] {
+            println!(
+                "  rows/s into an empty table: Rust {:.0}, TypeScript {:.0} ({:.2} of Rust's)",
+                rust,
+                ts,
+                ts / rust
             );
         }
         Ok(())

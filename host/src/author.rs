@@ -300,7 +300,13 @@ pub fn build(
     sdk: &Path,
     env: &HashMap<String, String>,
 ) -> Result<Built, AuthorError> {
-    let plugin = config.plugin(name).map_err(AuthorError::Unknown)?;
+    let mut plugin = config.plugin(name).map_err(AuthorError::Unknown)?.clone();
+    // The tools run in the source directory: paths from a relative --config
+    // must not be read from there.
+    for path in [&mut plugin.wasm, &mut plugin.source] {
+        *path = std::path::absolute(&*path).map_err(io(path))?;
+    }
+    let plugin = &plugin;
     let lang = Lang::of(&plugin.source).ok_or_else(|| AuthorError::NoSource {
         plugin: name.to_owned(),
         dir: plugin.source.clone(),

@@ -16,6 +16,7 @@ mod bindings {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "plugin",
+        additional_derives: [PartialEq],
     });
 }
 
@@ -58,7 +59,11 @@ impl StoreError {
 /// The WIT package this host implements.
 pub const PACKAGE: &str = "seedhost:plugin";
 /// Its version: the contract version plugins are built against.
-pub const VERSION: &str = "0.1.0";
+pub const VERSION: &str = "0.2.0";
+
+/// Every version this host loads, oldest first. The older ones are linked to
+/// the same host calls (a later version only adds); see `sandbox::compat`.
+pub const RELEASES: [&str; 2] = ["0.1.0", VERSION];
 
 /// The contract version a component was built against, read from the names of
 /// its `seedhost:plugin/...@VERSION` imports. `None` when it imports nothing of
@@ -75,10 +80,11 @@ pub fn component_version(engine: &Engine, component: &Component) -> Option<Strin
 }
 
 /// Whether a component built against `theirs` can link against this host:
-/// the same release track (for 0.x, the same minor version; after 1.0, the
-/// same major), as wasmtime's linker resolves semver-compatible imports.
+/// the release track of one of [`RELEASES`] (for 0.x, the same minor version;
+/// after 1.0, the same major), as wasmtime's linker resolves semver-compatible
+/// imports.
 pub fn compatible(theirs: &str) -> bool {
-    track(theirs).is_some() && track(theirs) == track(VERSION)
+    track(theirs).is_some() && RELEASES.iter().any(|ours| track(theirs) == track(ours))
 }
 
 fn track(version: &str) -> Option<(u64, Option<u64>)> {
@@ -100,7 +106,8 @@ mod tests {
     fn same_track_is_compatible() {
         assert!(compatible("0.1.0"));
         assert!(compatible("0.1.7"));
-        assert!(!compatible("0.2.0"));
+        assert!(compatible("0.2.0"));
+        assert!(!compatible("0.3.0"));
         assert!(!compatible("1.1.0"));
         assert!(!compatible(""));
         assert!(!compatible("zero"));

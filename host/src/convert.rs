@@ -147,6 +147,49 @@ pub fn convert_batch(
     Ok(out)
 }
 
+/// The values of a batch given as JSON rows (`writer.write-json`): an array of
+/// `width`-long arrays. Numbers that are integers become `integer`, other
+/// numbers `float`; arrays and objects become `json`. `first_row` numbers the
+/// rows in messages.
+pub fn json_rows(
+    table: &str,
+    width: usize,
+    first_row: u64,
+    text: &[u8],
+) -> Result<Vec<Value>, String> {
+    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_slice(text).map_err(|e| {
+        format!("table {table}: the JSON batch is not an array of rows (arrays): {e}")
+    })?;
+    let mut values = Vec::with_capacity(rows.len() * width);
+    for (i, row) in rows.into_iter().enumerate() {
+        if row.len() != width {
+            return Err(format!(
+                "table {table}: row {} has {} values for {width} columns",
+                first_row + i as u64,
+                row.len()
+            ));
+        }
+        values.extend(row.into_iter().map(json_value));
+    }
+    Ok(values)
+}
+
+fn json_value(v: serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match v {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Boolean(b),
+        J::Number(n) => match n.as_i64() {
+            Some(i) => Value::Integer(i),
+            // Past i64 (u64) or fractional: a float, which an integer column
+            // refuses, naming the row.
+            None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        J::String(s) => Value::Text(s),
+        doc @ (J::Array(_) | J::Object(_)) => Value::Json(doc.to_string()),
+    }
+}
+
 fn push(data: &mut ColumnData, column: &Column, value: Value) -> Result<(), String> {
     if matches!(value, Value::Null) {
         if !column.nullable {
@@ -480,6 +523,39 @@ mod tests {
         assert_eq!(ts[0].unwrap().timestamp_subsec_nanos(), 537_412_000);
         assert_eq!(ts[0].unwrap().timestamp(), -13_000_000_000);
         assert_eq!(ts[1].unwrap().timestamp_subsec_nanos(), 999_999_000);
+    }
+
+    #[test]
+    fn json_rows_become_the_values_write_takes() {
+        let values = json_rows(
+            "t",
+            3,
+            1,
+            br#"[[1, "a", null], [2.5, true, {"k": [1]}], [-9007199254740993, "x", [1,2]]]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            values,
+            [
+                Value::Integer(1),
+                Value::Text("a".into()),
+                Value::Null,
+                Value::Float(2.5),
+                Value::Boolean(true),
+                Value::Json(r#"{"k":[1]}"#.into()),
+                Value::Integer(-9_007_199_254_740_993),
+                Value::Text("x".into()),
+                Value::Json("[1,2]".into()),
+            ]
+        );
+        let err = json_rows("t", 3, 11, b"[[1, 2, 3], [1, 2]]").unwrap_err();
+        assert_eq!(err, "table t: row 12 has 2 values for 3 columns");
+        let err = json_rows("t", 3, 1, b"{\"rows\": []}").unwrap_err();
+        assert!(
+            err.starts_with("table t: the JSON batch is not an array of rows"),
+            "{err}"
+        );
+        assert!(json_rows("t", 3, 1, b"[]").unwrap().is_empty());
     }
 
     #[test]

@@ -310,7 +310,10 @@ fn static_checks(sandbox: &Sandbox, plugin: &PluginConfig, checks: &mut Vec<Veri
                 "load",
                 Ok(Some(format!(
                     "{how}, contract {}",
-                    crate::contract::VERSION
+                    loaded
+                        .contract
+                        .as_deref()
+                        .unwrap_or("(none: it imports no seedhost interface)")
                 ))),
                 started,
             ));

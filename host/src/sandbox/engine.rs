@@ -53,9 +53,10 @@ pub enum SandboxError {
     /// The component was built against another contract version.
     #[error(
         "plugin `{plugin}` was built against {package}@{theirs}, but this seedhost speaks \
-         {package}@{ours}; rebuild the plugin with a matching seedhost-sdk",
+         {package}@{ours} (and loads {older}); rebuild the plugin with a matching seedhost SDK",
         package = contract::PACKAGE,
-        ours = contract::VERSION
+        ours = contract::VERSION,
+        older = contract::RELEASES[..contract::RELEASES.len() - 1].join(", ")
     )]
     Version {
         /// The plugin.
@@ -158,6 +159,8 @@ pub struct Loaded {
     pub cached: bool,
     /// Time to read, hash and compile or deserialize it.
     pub load_time: Duration,
+    /// The contract version it was built against (`None`: it imports nothing of ours).
+    pub contract: Option<String>,
 }
 
 /// Everything a plugin run needs besides its component.
@@ -215,6 +218,8 @@ impl Sandbox {
             .map_err(|e| SandboxError::Engine(format!("linking WASI: {e:#}")))?;
         Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
             .map_err(|e| SandboxError::Engine(format!("linking the store: {e:#}")))?;
+        super::compat::add_0_1_0(&mut linker)
+            .map_err(|e| SandboxError::Engine(format!("linking contract 0.1.0: {e:#}")))?;
 
         // The ticker waits on a channel rather than sleeping, so dropping the
         // sandbox (the sender) stops it at once instead of a tick later.
@@ -303,12 +308,13 @@ impl Sandbox {
                 (component, false)
             }
         };
-        if let Some(theirs) = contract::component_version(&self.engine, &component)
-            && !contract::compatible(&theirs)
+        let version = contract::component_version(&self.engine, &component);
+        if let Some(theirs) = &version
+            && !contract::compatible(theirs)
         {
             return Err(SandboxError::Version {
                 plugin: plugin.to_owned(),
-                theirs,
+                theirs: theirs.clone(),
             });
         }
         // Imports and exports are checked now, before anything connects: a
@@ -324,6 +330,7 @@ impl Sandbox {
             component,
             cached: was_cached,
             load_time: started.elapsed(),
+            contract: version,
         })
     }
 

@@ -151,6 +151,11 @@ impl store::HostWriter for HostState {
         self.host_call(|session, rt| rt.block_on(session.write(&mut writer, values)))
     }
 
+    fn write_json(&mut self, writer: Resource<Writer>, rows: Vec<u8>) -> Result<(), StoreError> {
+        let mut writer = WriterId::from_rep(writer.rep());
+        self.host_call(|session, rt| rt.block_on(session.write_json(&mut writer, &rows)))
+    }
+
     fn finish(&mut self, writer: Resource<Writer>) -> Result<Counts, StoreError> {
         let mut writer = WriterId::from_rep(writer.rep());
         self.host_call(|session, rt| rt.block_on(session.finish_writer(&mut writer)))

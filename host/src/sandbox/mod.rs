@@ -16,6 +16,7 @@
 //!   engine's compatibility hash, so a second run skips Cranelift.
 //!
 //! The rooms: `cache` (the compiled components on disk, kept bounded),
+//! `compat` (earlier contract versions, linked to the same host calls),
 //! `engine` (the engine, the linker, the component cache, loading
 //! and running), `host` (the host calls behind a plugin's imports, handing
 //! store calls to the [`crate::store`] session), `limits` (CPU and memory) and
@@ -23,6 +24,7 @@
 //! names what the rest of the crate uses.
 
 pub mod cache;
+mod compat;
 mod engine;
 mod host;
 mod limits;

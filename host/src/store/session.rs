@@ -295,6 +295,25 @@ impl Session {
         }
     }
 
+    /// Upserts one batch given as JSON rows (`writer.write-json`).
+    pub async fn write_json(
+        &mut self,
+        writer: &mut WriterId,
+        rows: &[u8],
+    ) -> Result<(), StoreError> {
+        let values = match self.writer(writer) {
+            Ok(w) => {
+                convert::json_rows(&w.plan.table, w.plan.shape.columns.len(), w.rows + 1, rows)
+                    .map_err(StoreError::Usage)
+            }
+            Err(e) => Err(e),
+        };
+        match values {
+            Ok(values) => self.write(writer, values).await,
+            Err(e) => self.fail(e),
+        }
+    }
+
     fn writer(&mut self, id: &WriterId) -> Result<&mut Writer, StoreError> {
         self.writers
             .get_mut(&id.0)

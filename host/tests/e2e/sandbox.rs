@@ -127,8 +127,8 @@ fn a_plugin_built_for_another_contract_version_is_refused_naming_both() {
     );
     let run = project.seedhost(&["run", "future", "--json"]);
     let out = run.failed();
-    assert!(out.contains("seedhost:plugin@0.2.0"), "{out}");
-    assert!(out.contains("seedhost:plugin@0.1.0"), "{out}");
+    assert!(out.contains("built against seedhost:plugin@0.3.0"), "{out}");
+    assert!(out.contains("speaks seedhost:plugin@0.2.0"), "{out}");
     // Refused before the database was touched.
     assert!(!project.local_db().exists());
 }
@@ -295,4 +295,56 @@ export_plugin!(Late);
         db.scalar::<String>("SELECT name FROM fixture_items WHERE id = 2"),
         "hi #2 from local"
     );
+}
+
+/// A catalog component built against contract 0.1.0 and committed as it
+/// was built (host/tests/fixtures-prebuilt): never rebuilt, so it shows that
+/// every later contract still loads and runs what was built for the first.
+#[test]
+fn a_component_built_against_contract_0_1_0_still_runs() {
+    let old = workspace().join("host/tests/fixtures-prebuilt/catalog-contract-0.1.0.wasm");
+    let project = Project::new(&format!(
+        "{CATALOG}{}",
+        CATALOG
+            .replace("[plugins.catalog]", "[plugins.old]")
+            .replace("{wasm}/catalog.wasm", &old.display().to_string())
+    ));
+    let verify = project.seedhost(&["verify", "old", "--json"]).ok_json();
+    let load = verify["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "load")
+        .unwrap();
+    assert_eq!(
+        load["detail"]
+            .as_str()
+            .map(|d| d.ends_with("contract 0.1.0")),
+        Some(true),
+        "{verify}"
+    );
+    let pg = PgDb::create();
+    for url in [None, Some(pg.url.as_str())] {
+        let mut dumps = Vec::new();
+        for plugin in ["old", "catalog"] {
+            let sqlite = project.path().join(format!("{plugin}.db"));
+            let sqlite = format!("sqlite://{}?mode=rwc", sqlite.display());
+            let url = url.unwrap_or(&sqlite);
+            if url.starts_with("postgres") {
+                project.seedhost(&["reset", "--database-url", url]).ok();
+            }
+            project
+                .seedhost(&["run", plugin, "--env", "staging", "--database-url", url])
+                .ok();
+            let db = Db::connect(url);
+            dumps.push(
+                CATALOG_TABLES
+                    .iter()
+                    .map(|t| db.dump(t, &["created_at"]))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        assert_eq!(dumps[0], dumps[1], "{url:?}");
+        assert!(dumps[0][6].lines().count() == 8, "{:?}", dumps[0]);
+    }
 }

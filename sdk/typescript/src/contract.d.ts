@@ -1,11 +1,11 @@
-// The contract `seedhost:plugin@0.1.0` (wit/plugin.wit) as componentize-js
+// The contract `seedhost:plugin@0.2.0` (wit/plugin.wit) as componentize-js
 // lowers it: s64/u64 are bigint, variants are `{ tag, val }`, record fields are
 // camelCase, and a function returning `result<T, store-error>` returns T or
 // throws an error whose `payload` is the store-error. Written by hand because
 // `jco guest-types` 1.35 cannot read the WIT (shared/findings/polyglot.md).
 // Only this SDK imports these modules; plugins import `@seedhost/plugin`.
 
-declare module 'seedhost:plugin/types@0.1.0' {
+declare module 'seedhost:plugin/types@0.2.0' {
   export interface Uuid {
     high: bigint;
     low: bigint;
@@ -54,23 +54,24 @@ declare module 'seedhost:plugin/types@0.1.0' {
   }
 }
 
-declare module 'seedhost:plugin/store@0.1.0' {
-  import type { Counts, Target, Value } from 'seedhost:plugin/types@0.1.0';
+declare module 'seedhost:plugin/store@0.2.0' {
+  import type { Counts, Target, Value } from 'seedhost:plugin/types@0.2.0';
   export class Writer {
     private constructor();
     static open(target: Target): Writer;
     write(values: Value[]): void;
+    writeJson(rows: Uint8Array): void;
     finish(): Counts;
   }
   export function upsert(target: Target, values: Value[]): Counts;
 }
 
-declare module 'seedhost:plugin/log@0.1.0' {
+declare module 'seedhost:plugin/log@0.2.0' {
   export type Level = 'trace' | 'debug' | 'info' | 'warn' | 'error';
   export function log(level: Level, message: string): void;
 }
 
-declare module 'seedhost:plugin/params@0.1.0' {
+declare module 'seedhost:plugin/params@0.2.0' {
   export function get(key: string): string | undefined;
   export function all(): [string, string][];
 }

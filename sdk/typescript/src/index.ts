@@ -25,14 +25,14 @@ import type {
   OnConflict,
   StoreError,
   Value,
-} from 'seedhost:plugin/types@0.1.0';
-import { Writer } from 'seedhost:plugin/store@0.1.0';
-import { log as hostLog, type Level } from 'seedhost:plugin/log@0.1.0';
-import * as hostParams from 'seedhost:plugin/params@0.1.0';
+} from 'seedhost:plugin/types@0.2.0';
+import { Writer } from 'seedhost:plugin/store@0.2.0';
+import { log as hostLog, type Level } from 'seedhost:plugin/log@0.2.0';
+import * as hostParams from 'seedhost:plugin/params@0.2.0';
 import { v5 as uuidV5Text } from 'uuid';
 
 /** The contract version this SDK speaks. */
-export const CONTRACT_VERSION = '0.1.0';
+export const CONTRACT_VERSION = '0.2.0';
 
 /** Rows per batch unless a table says otherwise (as in the Rust SDK). */
 export const DEFAULT_BATCH_ROWS = 10_000;
@@ -47,6 +47,8 @@ export const SEED_PARAM = 'seed';
 
 /** A UUID as its two 64-bit halves, most significant first. */
 export class Uuid {
+  private text: string | undefined;
+
   constructor(
     readonly high: bigint,
     readonly low: bigint,
@@ -58,12 +60,23 @@ export class Uuid {
     if (!/^[0-9a-fA-F]{32}$/.test(hex)) {
       throw new Error(`not a UUID: ${JSON.stringify(text)}`);
     }
-    return new Uuid(BigInt('0x' + hex.slice(0, 16)), BigInt('0x' + hex.slice(16)));
+    const uuid = new Uuid(BigInt('0x' + hex.slice(0, 16)), BigInt('0x' + hex.slice(16)));
+    uuid.text = text.length === 36 ? text.toLowerCase() : undefined;
+    return uuid;
   }
 
+  /** The hyphenated lower-case form. */
   toString(): string {
-    const hex = this.high.toString(16).padStart(16, '0') + this.low.toString(16).padStart(16, '0');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    if (this.text === undefined) {
+      const hex = this.high.toString(16).padStart(16, '0') + this.low.toString(16).padStart(16, '0');
+      this.text = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    }
+    return this.text;
+  }
+
+  /** In a JSON batch a UUID is its text, which a uuid column takes. */
+  toJSON(): string {
+    return this.toString();
   }
 }
 
@@ -84,9 +97,15 @@ export function uuidV5(namespace: Uuid | string, name: string): Uuid {
   return Uuid.parse(uuidV5Text(name, String(namespace)));
 }
 
-/** A value already in the contract's form; the helpers below make them. */
+/**
+ * A value already in the contract's form; the helpers below make them.
+ * `dense` is its form in a JSON batch, when it has one that means the same.
+ */
 export class Cell {
-  constructor(readonly value: Value) {}
+  constructor(
+    readonly value: Value,
+    readonly dense?: unknown,
+  ) {}
 }
 
 const NULL_VALUE: Value = { tag: 'null' };
@@ -96,7 +115,8 @@ export function int(n: number | bigint): Cell {
   if (typeof n === 'number' && !Number.isSafeInteger(n)) {
     throw new Error(`int(${n}): not a safe integer; pass a bigint`);
   }
-  return new Cell({ tag: 'integer', val: BigInt(n) });
+  const big = BigInt(n);
+  return new Cell({ tag: 'integer', val: big }, Number.isSafeInteger(Number(big)) ? Number(big) : undefined);
 }
 
 /** A float, even when it has no fractional part (`float(60)` is not integer 60). */
@@ -110,12 +130,17 @@ export function json(document: unknown): Cell {
   if (text === undefined) {
     throw new Error('json(): the value has no JSON form');
   }
-  return new Cell({ tag: 'json', val: text });
+  // In a JSON batch only an object or array means JSON (a string means
+  // text). A copy, so that changing the document after pushing it changes
+  // nothing, as for the value.
+  const dense = typeof document === 'object' && document !== null ? JSON.parse(text) : undefined;
+  return new Cell({ tag: 'json', val: text }, dense);
 }
 
 /** An instant for timestamp and date columns. */
 export function timestamp(at: Date | string | number): Cell {
-  return new Cell({ tag: 'timestamp', val: datetime(at instanceof Date ? at : new Date(at)) });
+  const date = at instanceof Date ? at : new Date(at);
+  return new Cell({ tag: 'timestamp', val: datetime(date) }, date.toISOString());
 }
 
 function datetime(at: Date): Datetime {
@@ -166,6 +191,64 @@ export function toValue(input: Input): Value {
   if (input instanceof Uint8Array) return { tag: 'bytes', val: input };
   if (typeof input === 'object') return json(input).value;
   throw new Error(`a ${typeof input} cannot be written to a column`);
+}
+
+const UTF8 = new TextEncoder();
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A row in its JSON-batch form, or undefined when a value has none that means
+ * exactly what `toValue` makes of it (non-finite numbers, big bigints, bytes,
+ * floats given with `float()`, JSON documents that are not objects or arrays).
+ * A copy: changing the row or its objects after `push` changes nothing.
+ */
+function denseRow(row: readonly Input[]): unknown[] | undefined {
+  const out = new Array<unknown>(row.length);
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i];
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        out[i] = v;
+        continue;
+      case 'number':
+        if (!Number.isFinite(v)) return undefined;
+        out[i] = v;
+        continue;
+      case 'undefined':
+        out[i] = null;
+        continue;
+      case 'bigint':
+        if (v < MIN_SAFE || v > MAX_SAFE) return undefined;
+        out[i] = Number(v);
+        continue;
+      case 'object':
+        if (v === null) out[i] = null;
+        else if (v instanceof Uuid) out[i] = v.toString();
+        else if (v instanceof Cell) {
+          if (v.dense === undefined) return undefined;
+          out[i] = v.dense;
+        } else if (v instanceof Date) {
+          if (Number.isNaN(v.getTime())) return undefined;
+          out[i] = v.toISOString();
+        } else if (v instanceof Uint8Array) return undefined;
+        else {
+          let copy: unknown;
+          try {
+            copy = JSON.parse(JSON.stringify(v));
+          } catch {
+            return undefined; // bigints inside: toValue's json() handles them
+          }
+          if (typeof copy !== 'object' || copy === null) return undefined;
+          out[i] = copy;
+        }
+        continue;
+      default:
+        return undefined;
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- errors
@@ -242,11 +325,14 @@ export interface TableOptions {
 
 /** An open write into one table: push rows, then `finish()`. */
 export class Table {
-  private buffer: Value[] = [];
+  /** Rows in their JSON-batch form (`writer.writeJson`): the fast path. */
+  private dense: unknown[][] = [];
+  /** Rows with a value that has no JSON form meaning the same, as values. */
+  private values: Value[] = [];
   private writer: Writer | undefined;
   private pushed = 0;
   private readonly width: number;
-  private readonly batchValues: number;
+  private readonly batchRows: number;
 
   /** @internal Use `ctx.table(...)`. */
   constructor(
@@ -263,7 +349,7 @@ export class Table {
         ? { tag: 'update', val: options.update }
         : { tag: 'update-all' };
     this.width = options.columns.length;
-    this.batchValues = this.width * Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
+    this.batchRows = Math.max(1, Math.floor(options.batchRows ?? DEFAULT_BATCH_ROWS));
     this.writer = store(() =>
       Writer.open({ table: name, columns: options.columns, conflict: options.conflict ?? [], onConflict }),
     );
@@ -274,9 +360,18 @@ export class Table {
     if (row.length !== this.width) {
       throw new StoreFailure('usage', `table ${this.name}: row ${this.pushed + 1} has ${row.length} values for ${this.width} columns`);
     }
-    for (const input of row) this.buffer.push(toValue(input));
+    // A batch is all JSON rows or all values: a row that must go as values
+    // sends the JSON rows before it, and the other way round.
+    const dense = denseRow(row);
+    if (dense !== undefined) {
+      if (this.values.length > 0) this.flush();
+      this.dense.push(dense);
+    } else {
+      if (this.dense.length > 0) this.flush();
+      for (const input of row) this.values.push(toValue(input));
+    }
     this.pushed += 1;
-    if (this.buffer.length >= this.batchValues) this.flush();
+    if (this.dense.length + this.values.length / this.width >= this.batchRows) this.flush();
   }
 
   /** Rows pushed so far. */
@@ -285,11 +380,22 @@ export class Table {
   }
 
   private flush(): void {
-    if (this.buffer.length === 0) return;
-    const writer = this.open();
-    const batch = this.buffer;
-    this.buffer = [];
-    store(() => writer.write(batch));
+    if (this.dense.length > 0) {
+      const writer = this.open();
+      // One byte array crosses the boundary instead of a variant per value:
+      // JSON.stringify and TextEncoder are native code, and the bindings
+      // copy a Uint8Array at once; lowering variants, or a string, is not.
+      const rows = JSON.stringify(this.dense);
+      this.dense = [];
+      const bytes = UTF8.encode(rows);
+      store(() => writer.writeJson(bytes));
+    }
+    if (this.values.length > 0) {
+      const writer = this.open();
+      const batch = this.values;
+      this.values = [];
+      store(() => writer.write(batch));
+    }
   }
 
   private open(): Writer {
