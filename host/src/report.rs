@@ -161,6 +161,10 @@ pub struct PluginReport {
     /// idempotent plugin inserts and updates nothing the second time.
     #[serde(skip)]
     pub rerun: Option<Rerun>,
+    /// The table and key of the first row it inserted or updated, when asked
+    /// to note it (`verify`'s second run).
+    #[serde(skip)]
+    pub first_change: Option<(String, String)>,
 }
 
 /// A plugin's second run, right after its first, in the same transaction.
@@ -170,6 +174,8 @@ pub struct Rerun {
     pub tables: Vec<(String, TableCounts)>,
     /// Why the second run failed, if it did.
     pub error: Option<String>,
+    /// The table and key of the first row it inserted or updated.
+    pub first_change: Option<(String, String)>,
 }
 
 fn ordered_map<S: Serializer>(tables: &[(String, TableCounts)], s: S) -> Result<S::Ok, S::Error> {
@@ -476,6 +482,7 @@ mod tests {
             rolled_back: false,
             error: None,
             rerun: None,
+            first_change: None,
             duration_ms: 12,
             tables: vec![
                 (
@@ -521,6 +528,7 @@ mod tests {
             rolled_back: true,
             error: Some("boom".into()),
             rerun: None,
+            first_change: None,
             duration_ms: 1,
             tables: vec![],
         });

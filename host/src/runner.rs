@@ -190,7 +190,9 @@ impl Run<'_> {
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
             let tx = self.db.begin().await?;
-            let (result, tx) = self.run_plugin(plugin, component, tx, report).await?;
+            let (result, tx) = self
+                .run_plugin(plugin, component, tx, report, false)
+                .await?;
             match result {
                 Ok(()) => tx.commit().await?,
                 Err(()) => {
@@ -219,18 +221,22 @@ impl Run<'_> {
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
             tx.execute("SAVEPOINT seedhost_plugin").await?;
-            let (mut result, returned) = self.run_plugin(plugin, component, tx, report).await?;
+            let (mut result, returned) = self
+                .run_plugin(plugin, component, tx, report, false)
+                .await?;
             tx = returned;
             if result.is_ok() && self.options.twice {
                 // The same plugin again, on what it just wrote: an idempotent
                 // seed inserts and updates nothing now.
-                let (second, returned) = self.run_plugin(plugin, component, tx, report).await?;
+                let (second, returned) =
+                    self.run_plugin(plugin, component, tx, report, true).await?;
                 tx = returned;
                 let again = report.plugins.pop().expect("the second run's entry");
                 if let Some(first) = report.plugins.last_mut() {
                     first.rerun = Some(Rerun {
                         tables: again.tables,
                         error: again.error,
+                        first_change: again.first_change,
                     });
                 }
                 result = second;
@@ -259,9 +265,13 @@ impl Run<'_> {
         component: &Loaded,
         tx: Tx,
         report: &mut RunReport,
+        track_changes: bool,
     ) -> Result<(Result<(), ()>, Tx), RunError> {
         let started = Instant::now();
         let mut session = Session::new(tx, plugin.grant.clone(), &self.db.default_schema);
+        if track_changes {
+            session.track_changes();
+        }
         let progress = self
             .options
             .progress
@@ -313,6 +323,7 @@ impl Run<'_> {
                     duration_ms: started.elapsed().as_millis() as u64,
                     tables: Vec::new(),
                     rerun: None,
+                    first_change: None,
                 });
                 return Err(RunError::Abandoned(plugin.name.clone()));
             }
@@ -358,6 +369,7 @@ impl Run<'_> {
                 .map(|(t, c)| (t, c.into()))
                 .collect(),
             rerun: None,
+            first_change: outcome.first_change,
         });
         Ok((result.map_err(|_| ()), outcome.tx))
     }

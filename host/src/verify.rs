@@ -276,12 +276,18 @@ fn idempotency(rerun: &crate::report::Rerun) -> String {
         .iter()
         .find(|(_, c)| c.inserted > 0 || c.updated > 0)
     {
-        Some((table, c)) => format!(
-            "not idempotent: a second run, right after the first in the same transaction, \
-             inserted {} and updated {} rows of table {table} (random ids, or the clock, in \
-             its rows? use seeded values and a fixed reference time)",
-            c.inserted, c.updated
-        ),
+        Some((table, c)) => {
+            let first = match &rerun.first_change {
+                Some((table, key)) => format!("; the first changed row: {table} {key}"),
+                None => String::new(),
+            };
+            format!(
+                "not idempotent: a second run, right after the first in the same transaction, \
+                 inserted {} and updated {} rows of table {table}{first} (random ids, or the \
+                 clock, in its rows? use seeded values and the host's reference time)",
+                c.inserted, c.updated
+            )
+        }
         None => {
             let rows: u64 = rerun.tables.iter().map(|(_, c)| c.unchanged).sum();
             format!("a second run found all {rows} rows unchanged")

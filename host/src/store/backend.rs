@@ -90,13 +90,14 @@ pub async fn upsert(
     data: Vec<ColumnData>,
     rows: usize,
     staged_before: bool,
-) -> Result<Counts, sqlx::Error> {
+    keyed: bool,
+) -> Result<(Counts, Option<String>), sqlx::Error> {
     match (tx, statements) {
         (Tx::Postgres(tx), Statements::Postgres(pg)) => {
-            postgres::upsert(tx, pg, data, rows, staged_before).await
+            postgres::upsert(tx, pg, data, rows, staged_before, keyed).await
         }
         (Tx::Sqlite(tx), Statements::Sqlite(statements)) => {
-            sqlite::upsert(tx, statements, conflict, data, rows).await
+            sqlite::upsert(tx, statements, conflict, data, rows, keyed).await
         }
         _ => unreachable!("a writer's statements are planned for its session's backend"),
     }

@@ -91,6 +91,9 @@ pub struct PgPlan {
     /// One statement per batch with a bound array per column: always possible,
     /// and the cheapest for small batches.
     unnest: Arc<str>,
+    /// The same, also naming the first row it inserted or updated (`verify`'s
+    /// second run, which should change nothing, says which row it changed).
+    unnest_keyed: Arc<str>,
     /// Binary COPY into a temporary stage, then an upsert from it: for large
     /// batches, when every column can be encoded.
     copy: Option<CopyPlan>,
@@ -106,6 +109,7 @@ struct CopyPlan {
     /// `COPY stage (cols) FROM STDIN (FORMAT binary)`
     copy: String,
     upsert: Arc<str>,
+    upsert_keyed: Arc<str>,
     /// `TRUNCATE stage`, so the next batch starts empty.
     clear: String,
     /// Column types, as the encoder needs them.
@@ -204,7 +208,8 @@ pub fn plan(
         .map(|(i, c)| format!("${}::{}[]", i + 1, c.sql_type))
         .collect();
     let source = format!("SELECT * FROM UNNEST({})", arrays.join(", "));
-    let unnest = upsert_sql(&target, &names, &source, conflict, update).into();
+    let unnest = upsert_sql(&target, &names, &source, conflict, update, false).into();
+    let unnest_keyed = upsert_sql(&target, &names, &source, conflict, update, true).into();
     let stage = match columns.iter().all(|c| binary_encodable(c)) {
         true => stages.name_for(table, columns),
         false => None,
@@ -218,21 +223,28 @@ pub fn plan(
                 "CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM {target} WITH NO DATA"
             ),
             copy: format!("COPY {stage} ({names}) FROM STDIN (FORMAT binary)"),
-            upsert: upsert_sql(&target, &names, &from_stage, conflict, update).into(),
+            upsert: upsert_sql(&target, &names, &from_stage, conflict, update, false).into(),
+            upsert_keyed: upsert_sql(&target, &names, &from_stage, conflict, update, true).into(),
             clear: format!("TRUNCATE {stage}"),
             columns: columns.iter().map(|c| (*c).clone()).collect(),
         }
     });
-    Ok(PgPlan { unnest, copy })
+    Ok(PgPlan {
+        unnest,
+        unnest_keyed,
+        copy,
+    })
 }
 
-/// `INSERT INTO target (names) <source> ON CONFLICT …`, counting what it did.
+/// `INSERT INTO target (names) <source> ON CONFLICT …`, counting what it did;
+/// `keyed`, also the key of the (textually) first row it changed.
 fn upsert_sql(
     target: &str,
     names: &str,
     source: &str,
     conflict: &[&Column],
     update: &[&Column],
+    keyed: bool,
 ) -> String {
     let keys: Vec<String> = conflict.iter().map(|c| quote(&c.name)).collect();
     let action = if update.is_empty() {
@@ -260,14 +272,34 @@ fn upsert_sql(
             new.join(", ")
         )
     };
+    let (key, first) = if keyed {
+        (format!(", {} AS key", key_text(conflict)), "MIN(key)")
+    } else {
+        (String::new(), "NULL::text")
+    };
     format!(
         "WITH written AS (\
            INSERT INTO {target} AS t ({names}) {source} \
            ON CONFLICT ({}) {action} \
-           RETURNING (xmax = 0) AS inserted) \
-         SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted) FROM written",
+           RETURNING (xmax = 0) AS inserted{key}) \
+         SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted), {first} FROM written",
         keys.join(", "),
     )
+}
+
+/// `'id = ' || COALESCE(t.id::text, 'NULL') || …`: a row's key in words.
+fn key_text(conflict: &[&Column]) -> String {
+    conflict
+        .iter()
+        .map(|c| {
+            format!(
+                "'{} = ' || COALESCE(t.{}::text, 'NULL')",
+                c.name.replace('\'', "''"),
+                quote(&c.name)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" || ', ' || ")
 }
 
 /// Whether seedhost writes this column in COPY's binary format.
@@ -294,11 +326,17 @@ pub async fn upsert(
     data: Vec<ColumnData>,
     rows: usize,
     staged_before: bool,
-) -> Result<Counts, sqlx::Error> {
+    keyed: bool,
+) -> Result<(Counts, Option<String>), sqlx::Error> {
     let copy = plan.copy.as_ref().filter(|_| plan.stages(rows));
-    let (inserted, updated): (i64, i64) = match copy {
+    let (inserted, updated, first): (i64, i64, Option<String>) = match copy {
         None => {
-            let mut query = sqlx::query_as(AssertSqlSafe(plan.unnest.clone()));
+            let sql = if keyed {
+                &plan.unnest_keyed
+            } else {
+                &plan.unnest
+            };
+            let mut query = sqlx::query_as(AssertSqlSafe(sql.clone()));
             for column in data {
                 query = match column {
                     ColumnData::Bool(v) => query.bind(v),
@@ -317,6 +355,7 @@ pub async fn upsert(
             create,
             copy,
             upsert,
+            upsert_keyed,
             clear,
             columns,
             ..
@@ -333,17 +372,19 @@ pub async fn upsert(
             let mut sink = tx.copy_in_raw(copy).await?;
             sink.send(buffer).await?;
             sink.finish().await?;
-            sqlx::query_as(AssertSqlSafe(upsert.clone()))
+            let sql = if keyed { upsert_keyed } else { upsert };
+            sqlx::query_as(AssertSqlSafe(sql.clone()))
                 .fetch_one(&mut **tx)
                 .await?
         }
     };
     let (inserted, updated) = (inserted as u64, updated as u64);
-    Ok(Counts {
+    let counts = Counts {
         inserted,
         updated,
         unchanged: rows as u64 - inserted - updated,
-    })
+    };
+    Ok((counts, first))
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ impl Plan {
 
 /// The batch whose database work is running.
 struct InFlight {
-    task: tokio::task::JoinHandle<(Tx, Result<Counts, sqlx::Error>)>,
+    task: tokio::task::JoinHandle<(Tx, Result<(Counts, Option<String>), sqlx::Error>)>,
     plan: Arc<Plan>,
     writer: u32,
     first_row: u64,
@@ -95,6 +95,9 @@ pub struct Outcome {
     pub tables: Vec<(String, Counts)>,
     /// The first store error, if any: the run must fail.
     pub failure: Option<String>,
+    /// With [`Session::track_changes`]: the table and key of the first row a
+    /// batch inserted or updated.
+    pub first_change: Option<(String, String)>,
 }
 
 /// One plugin run's access to the database.
@@ -114,6 +117,8 @@ pub struct Session {
     next_writer: u32,
     failure: Option<String>,
     progress: Option<indicatif::ProgressBar>,
+    track: bool,
+    first_change: Option<(String, String)>,
 }
 
 impl Session {
@@ -132,7 +137,15 @@ impl Session {
             next_writer: 0,
             failure: None,
             progress: None,
+            track: false,
+            first_change: None,
         }
+    }
+
+    /// Notes the key of the first row a batch inserts or updates (`verify`'s
+    /// second run, where any change is a finding). Costs a key per written row.
+    pub fn track_changes(&mut self) {
+        self.track = true;
     }
 
     /// Counts every settled batch's rows on `bar`.
@@ -150,6 +163,7 @@ impl Session {
             tx: self.tx.expect("settled"),
             tables: self.tables,
             failure: self.failure,
+            first_change: self.first_change,
         }
     }
 
@@ -165,7 +179,7 @@ impl Session {
         };
         let (tx, result) = f.task.await.expect("a batch task does not panic");
         self.tx = Some(tx);
-        let counts = result.map_err(|e| {
+        let (counts, first) = result.map_err(|e| {
             StoreError::Database(format!(
                 "table {}, rows {}-{}: {}",
                 f.plan.table,
@@ -176,6 +190,9 @@ impl Session {
         })?;
         if let Some(writer) = self.writers.get_mut(&f.writer) {
             writer.counts.add(counts);
+        }
+        if let (None, Some(key)) = (&self.first_change, first) {
+            self.first_change = Some((f.plan.table.clone(), key));
         }
         if let Some(bar) = &self.progress {
             bar.inc(f.rows as u64);
@@ -348,6 +365,7 @@ impl Session {
         }
         let mut tx = self.tx.take().expect("settled");
         let task_plan = plan.clone();
+        let keyed = self.track;
         let task = tokio::spawn(async move {
             let result = backend::upsert(
                 &mut tx,
@@ -356,6 +374,7 @@ impl Session {
                 data,
                 rows,
                 staged_before,
+                keyed,
             )
             .await;
             (tx, result)

@@ -131,6 +131,8 @@ pub struct Statements {
     row_tuple: String,
     /// ` ON CONFLICT (k) DO ...`
     conflict_tail: String,
+    /// ` RETURNING 'id = ' || …`: the key of each row written, in words.
+    returning_key: String,
 }
 
 impl Statements {
@@ -176,6 +178,18 @@ impl Statements {
             ),
             row_tuple: tuple(columns.len()),
             conflict_tail: format!(" ON CONFLICT ({}) {action}", keys.join(", ")),
+            returning_key: format!(
+                " RETURNING {}",
+                conflict
+                    .iter()
+                    .map(|c| format!(
+                        "'{} = ' || COALESCE(CAST({} AS TEXT), 'NULL')",
+                        c.name.replace('\'', "''"),
+                        quote(&c.name)
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(" || ', ' || ")
+            ),
         }
     }
 
@@ -198,14 +212,17 @@ impl Statements {
 }
 
 /// Runs one batch of `rows` rows; `conflict` are the key's positions in `data`.
+/// `keyed`: also the key of the first row it inserted or updated.
 pub async fn upsert(
     tx: &mut Transaction<'static, Sqlite>,
     statements: &Statements,
     conflict: &[usize],
     data: Vec<ColumnData>,
     rows: usize,
-) -> Result<Counts, sqlx::Error> {
+    keyed: bool,
+) -> Result<(Counts, Option<String>), sqlx::Error> {
     let mut counts = Counts::zero();
+    let mut first: Option<String> = None;
     let chunk = statements.rows_per_statement();
     let mut start = 0;
     while start < rows {
@@ -221,19 +238,34 @@ pub async fn upsert(
         }
         let existing = exists.fetch_one(&mut **tx).await? as u64;
 
-        let sql = Statements::repeat(
+        let mut sql = Statements::repeat(
             &statements.insert_head,
             &statements.row_tuple,
             n,
             &statements.conflict_tail,
         );
-        let mut insert = sqlx::query(AssertSqlSafe(sql));
-        for row in start..end {
-            for column in &data {
-                insert = bind(insert, column, row);
+        let written = if keyed {
+            sql.push_str(&statements.returning_key);
+            let mut insert = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
+            for row in start..end {
+                for column in &data {
+                    insert = bind(insert, column, row);
+                }
             }
-        }
-        let written = insert.execute(&mut **tx).await?.rows_affected();
+            let keys = insert.fetch_all(&mut **tx).await?;
+            if first.is_none() {
+                first = keys.iter().min().cloned();
+            }
+            keys.len() as u64
+        } else {
+            let mut insert = sqlx::query(AssertSqlSafe(sql));
+            for row in start..end {
+                for column in &data {
+                    insert = bind(insert, column, row);
+                }
+            }
+            insert.execute(&mut **tx).await?.rows_affected()
+        };
 
         let inserted = n as u64 - existing;
         let updated = written.saturating_sub(inserted);
@@ -242,7 +274,7 @@ pub async fn upsert(
         counts.unchanged += existing - updated;
         start = end;
     }
-    Ok(counts)
+    Ok((counts, first))
 }
 
 /// Anything that takes SQLite bind parameters one at a time.

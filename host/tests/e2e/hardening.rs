@@ -644,13 +644,32 @@ fn verify_checks_only_the_plugins_named() {
 
 #[test]
 fn verify_fails_plugins_that_are_not_idempotent() {
-    for (mode, changed) in [
-        ("random-id", "inserted 1 and updated 0"),
-        ("clock", "inserted 0 and updated 1"),
+    let pg = PgDb::create();
+    for (mode, changed, key, url) in [
+        ("random-id", "inserted 1 and updated 0", "id = ", None),
+        ("clock", "inserted 0 and updated 1", "id = 2 ", None),
+        (
+            "random-id",
+            "inserted 1 and updated 0",
+            "id = ",
+            Some(&pg.url),
+        ),
+        (
+            "clock",
+            "inserted 0 and updated 1",
+            "id = 2 ",
+            Some(&pg.url),
+        ),
     ] {
         let project = Project::new(&hostile("flaky", mode, ""));
         let junit = project.path().join("verify.xml");
-        let run = project.seedhost(&["verify", "--json", "--junit", junit.to_str().unwrap()]);
+        let mut args = vec!["verify", "--json", "--junit", junit.to_str().unwrap()];
+        if let Some(url) = url {
+            args.extend(["--database-url", url.as_str()]);
+        }
+        let before =
+            url.map(|u| Db::connect(u).snapshot(&["fixture_items", "_seedhost_migrations"]));
+        let run = project.seedhost(&args);
         run.failed();
         let report = run.json();
         let check = report["checks"]
@@ -666,6 +685,14 @@ fn verify_fails_plugins_that_are_not_idempotent() {
             detail.contains(&format!("{changed} rows of table fixture_items")),
             "{mode}: {detail}"
         );
+        assert!(
+            detail.contains(&format!("the first changed row: fixture_items {key}")),
+            "{mode} on {url:?}: {detail}"
+        );
+        if let Some(url) = url {
+            let after = Db::connect(url).snapshot(&["fixture_items", "_seedhost_migrations"]);
+            assert_eq!(before, Some(after), "verify left PostgreSQL as it was");
+        }
         let xml = std::fs::read_to_string(&junit).unwrap();
         assert!(xml.contains("name=\"idempotent\""), "{xml}");
         // verify leaves nothing behind.

@@ -207,7 +207,7 @@ fn a_missing_component_says_how_to_build_it() {
     );
     let out = project.seedhost(&["run", "ghost"]).failed();
     assert!(out.contains("nowhere/ghost.wasm"), "{out}");
-    assert!(out.contains("cargo plugins"), "{out}");
+    assert!(out.contains("`seedhost plugin build ghost`"), "{out}");
 }
 
 /// A plugin whose source did not exist when the host was built: written,
