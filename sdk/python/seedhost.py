@@ -68,10 +68,38 @@ def uuid(text: str) -> _uuid.UUID:
 
 
 def uuid_v5(namespace: _uuid.UUID | str, name: str) -> _uuid.UUID:
-    """The name-based UUID (version 5, SHA-1) of `name` in `namespace`."""
+    """The name-based UUID (version 5, SHA-1) of `name` in `namespace`.
+
+    `uuid.uuid5` needs `hashlib`, which componentize-py's CPython does not
+    have (ModuleNotFoundError), hence the SHA-1 below."""
     if isinstance(namespace, str):
         namespace = _uuid.UUID(namespace)
-    return _uuid.uuid5(namespace, name)
+    digest = _sha1(namespace.bytes + name.encode())
+    return _uuid.UUID(bytes=digest[:16], version=5)
+
+
+def _sha1(data: bytes) -> bytes:
+    """SHA-1 (FIPS 180-4), for UUID v5 only: not for anything secret."""
+    h = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]
+    padded = data + b"\x80" + b"\x00" * ((55 - len(data)) % 64) + (len(data) * 8).to_bytes(8, "big")
+    rotl = lambda x, n: ((x << n) | (x >> (32 - n))) & 0xFFFFFFFF  # noqa: E731
+    for start in range(0, len(padded), 64):
+        w = [int.from_bytes(padded[start + i:start + i + 4], "big") for i in range(0, 64, 4)]
+        for i in range(16, 80):
+            w.append(rotl(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1))
+        a, b, c, d, e = h
+        for i in range(80):
+            if i < 20:
+                f, k = (b & c) | (~b & d), 0x5A827999
+            elif i < 40:
+                f, k = b ^ c ^ d, 0x6ED9EBA1
+            elif i < 60:
+                f, k = (b & c) | (b & d) | (c & d), 0x8F1BBCDC
+            else:
+                f, k = b ^ c ^ d, 0xCA62C1D6
+            a, b, c, d, e = (rotl(a, 5) + f + e + k + w[i]) & 0xFFFFFFFF, a, rotl(b, 30), c, d
+        h = [(x + y) & 0xFFFFFFFF for x, y in zip(h, (a, b, c, d, e))]
+    return b"".join(x.to_bytes(4, "big") for x in h)
 
 
 def to_value(v: Any) -> _t.Value:

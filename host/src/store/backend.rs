@@ -81,6 +81,9 @@ pub fn plan(
     })
 }
 
+/// What a batch did, and the key of the first row it changed (when asked).
+pub type Written = (Counts, Option<String>);
+
 /// Upserts one batch of `rows` rows. `conflict` are the key's positions in
 /// `data`; `staged_before` says whether the writer's stage table exists.
 pub async fn upsert(
@@ -91,7 +94,7 @@ pub async fn upsert(
     rows: usize,
     staged_before: bool,
     keyed: bool,
-) -> Result<(Counts, Option<String>), sqlx::Error> {
+) -> Result<Written, sqlx::Error> {
     match (tx, statements) {
         (Tx::Postgres(tx), Statements::Postgres(pg)) => {
             postgres::upsert(tx, pg, data, rows, staged_before, keyed).await

@@ -79,7 +79,7 @@ impl Plan {
 
 /// The batch whose database work is running.
 struct InFlight {
-    task: tokio::task::JoinHandle<(Tx, Result<(Counts, Option<String>), sqlx::Error>)>,
+    task: tokio::task::JoinHandle<(Tx, Result<backend::Written, sqlx::Error>)>,
     plan: Arc<Plan>,
     writer: u32,
     first_row: u64,

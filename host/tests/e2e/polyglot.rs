@@ -137,6 +137,29 @@ fn typescript_and_python_catalogs_write_exactly_the_rust_catalogs_rows() {
 }
 
 #[test]
+fn the_examples_pass_verify_on_both_profiles() {
+    let (ts, py) = examples();
+    let project = Project::new(&format!(
+        "{}{}",
+        catalog_entry("catalog-ts", ts),
+        catalog_entry("catalog-py", py)
+    ));
+    for env in ["local", "staging"] {
+        let pg = PgDb::create();
+        let report = project
+            .seedhost(&["verify", "--env", env, "--database-url", &pg.url, "--json"])
+            .ok_json();
+        let passed = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["passed"] == true && c["skipped"] == false)
+            .count();
+        assert_eq!(passed, 8, "load, grant, dry-run, idempotent × 2: {report}");
+    }
+}
+
+#[test]
 fn unbuilt_examples_are_skipped_by_all_and_verify_and_refused_by_name() {
     let project = Project::repo();
     // The repository's entries for the examples, pointing into this project,
@@ -242,10 +265,16 @@ fn a_failing_plugins_own_words_reach_the_report_in_every_language() {
     std::fs::write(&config, text).unwrap();
     std::fs::write(
         project.path().join("plugins/probe-ts/src/index.ts"),
-        r#"import { definePlugin } from '@seedhost/plugin';
+        r#"import { definePlugin, uuidV5 } from '@seedhost/plugin';
 export const { run, metadata } = definePlugin({
   name: 'probe-ts',
   run(ctx) {
+    if (ctx.param('mode') === 'same') {
+      const r = ctx.random;
+      const dns = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
+      ctx.info(`same: ${[r.nextU64(), r.nextU64(), r.nextU64()].map((n) => n.toString(16)).join(' ')} ${uuidV5(dns, 'seedhost')} ${ctx.now().toISOString()}`);
+      return;
+    }
     if (ctx.param('mode') === 'throw') throw new Error('boom 42');
     // No try/catch: the store's refusal escapes.
     ctx.write('fixture_items', { columns: ['id', 'nmae'], conflict: ['id'] }, [[1, 'x']]);
@@ -262,6 +291,12 @@ class Probe(seedhost.Plugin):
     name = "probe-py"
 
     def run(self, ctx):
+        if ctx.param("mode") == "same":
+            r = ctx.random
+            dns = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
+            ctx.info(f"same: {' '.join(format(r.next_u64(), 'x') for _ in range(3))} "
+                     f"{seedhost.uuid_v5(dns, 'seedhost')} {ctx.now().isoformat()}")
+            return
         raise ValueError("boom 42 from python")
 
 WitWorld = seedhost.world(Probe)
@@ -300,4 +335,28 @@ WitWorld = seedhost.world(Probe)
         Db::connect(&format!("sqlite://{}", project.local_db().display())).count("fixture_items"),
         0
     );
+
+    // The deterministic helpers give what the Rust SDK's unit tests pin:
+    // the seeded generator (FNV-1a + SplitMix64), UUID v5 and the host's
+    // reference time.
+    for name in ["probe-ts", "probe-py"] {
+        let args = [
+            "run",
+            name,
+            "--param",
+            "mode=same",
+            "--param",
+            "seed=catalog/local",
+            "--now",
+            "2026-05-01T12:00:00Z",
+        ];
+        let said = seedhost_in(project.path(), &args).ok().stderr();
+        assert!(
+            said.contains(
+                "same: dbc0ab10d01c6974 f51d0dffd0c2f8ba 9c5d8b72dba4e997 \
+                 2e7f4654-5827-5c45-a764-1661a6eb0d5f 2026-05-01T12:00:00"
+            ),
+            "{name}: {said}"
+        );
+    }
 }

@@ -1,0 +1,62 @@
+"""Unit tests of the parts of the seedhost module that need no host: run with
+`python3 -m unittest` in sdk/python. The componentize-py modules it imports
+exist only inside a component, so they are stubbed here."""
+
+import datetime
+import hashlib
+import sys
+import types
+import unittest
+import uuid
+
+for name in ["componentize_py_types", "wit_world", "wit_world.imports"]:
+    sys.modules.setdefault(name, types.ModuleType(name))
+sys.modules["componentize_py_types"].Err = type("Err", (Exception,), {})
+for part in ["log", "params", "store", "types"]:
+    module = types.ModuleType(f"wit_world.imports.{part}")
+    sys.modules[module.__name__] = module
+    setattr(sys.modules["wit_world.imports"], part, module)
+
+import seedhost  # noqa: E402
+
+
+class Sha1(unittest.TestCase):
+    def test_matches_hashlib_across_block_boundaries(self):
+        for data in [b"", b"abc", b"x" * 55, b"y" * 56, b"z" * 64, b"w" * 1000]:
+            self.assertEqual(seedhost._sha1(data), hashlib.sha1(data).digest(), len(data))
+
+    def test_uuid_v5_is_rfc_4122(self):
+        self.assertEqual(
+            seedhost.uuid_v5("6ba7b810-9dad-11d1-80b4-00c04fd430c8", "seedhost"),
+            uuid.uuid5(uuid.NAMESPACE_DNS, "seedhost"),
+        )
+
+
+class Random(unittest.TestCase):
+    def test_gives_the_numbers_every_sdk_gives(self):
+        r = seedhost.Random("catalog/local")
+        self.assertEqual(
+            [r.next_u64() for _ in range(3)],
+            [0xDBC0AB10D01C6974, 0xF51D0DFFD0C2F8BA, 0x9C5D8B72DBA4E997],
+        )
+
+    def test_ranges_hold(self):
+        r = seedhost.Random("x")
+        for _ in range(1000):
+            self.assertTrue(1 <= r.int(1, 6) <= 6)
+            self.assertTrue(0.0 <= r.random() < 1.0)
+        self.assertEqual(r.uuid().version, 4)
+
+
+class Values(unittest.TestCase):
+    def test_naive_datetimes_are_refused(self):
+        with self.assertRaises(ValueError):
+            seedhost.to_value(datetime.datetime(2026, 1, 1))
+
+    def test_integers_past_64_bits_are_refused(self):
+        with self.assertRaises(ValueError):
+            seedhost.to_value(1 << 63)
+
+
+if __name__ == "__main__":
+    unittest.main()
