@@ -323,8 +323,10 @@ pub fn build(
         Lang::TypeScript => build_typescript(plugin, sdk)?,
         Lang::Python => build_python(plugin, sdk)?,
     }
+    // cargo may rightly find nothing to do; the other builds always write.
     let after = modified(&plugin.wasm);
-    if after.is_none() || (after == before && before.is_some() && lang != Lang::Rust) {
+    let stale = after == before && lang != Lang::Rust;
+    if after.is_none() || stale {
         return Err(AuthorError::NoComponent {
             plugin: name.to_owned(),
             path: plugin.wasm.clone(),
@@ -360,19 +362,13 @@ fn step(
     lang: Lang,
     hint: &str,
 ) -> Result<(), AuthorError> {
-    let shown = format!(
-        "`{} {}`",
-        program.file_name().map_or_else(
-            || program.display().to_string(),
-            |n| n.to_string_lossy().into_owned()
-        ),
-        args.join(" ")
-    );
-    eprintln!(
-        "seedhost: {} in {}",
-        &shown[1..shown.len() - 1],
-        dir.display()
-    );
+    let name = program
+        .file_name()
+        .map_or_else(|| program.as_os_str(), |n| n)
+        .to_string_lossy();
+    let command = format!("{name} {}", args.join(" "));
+    eprintln!("seedhost: {command} in {}", dir.display());
+    let shown = format!("`{command}`");
     let status = Command::new(program)
         .args(args)
         .current_dir(dir)

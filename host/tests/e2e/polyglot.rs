@@ -249,6 +249,26 @@ fn plugin_new_build_run_in_rust_typescript_and_python() {
 }
 
 #[test]
+fn a_missing_toolchain_is_named() {
+    let project = scaffold_project();
+    seedhost_in(project.path(), &["plugin", "new", "lost", "--lang", "ts"]).ok();
+    let output = Command::new(env!("CARGO_BIN_EXE_seedhost"))
+        .args(["plugin", "build", "lost"])
+        .current_dir(project.path())
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    let run = Run(output);
+    let out = run.failed();
+    assert!(
+        out.contains("TypeScript plugins need `npm`, which is not installed or not on PATH")
+            || out
+                .contains("TypeScript plugins need `node`, which is not installed or not on PATH"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_failing_plugins_own_words_reach_the_report_in_every_language() {
     need("npm", "builds a TypeScript plugin");
     need("python3", "builds a Python plugin");
