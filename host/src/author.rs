@@ -364,7 +364,7 @@ fn step(
 ) -> Result<(), AuthorError> {
     let name = program
         .file_name()
-        .map_or_else(|| program.as_os_str(), |n| n)
+        .unwrap_or(program.as_os_str())
         .to_string_lossy();
     let command = format!("{name} {}", args.join(" "));
     eprintln!("seedhost: {command} in {}", dir.display());
