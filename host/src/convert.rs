@@ -147,6 +147,11 @@ pub fn convert_batch(
     Ok(out)
 }
 
+/// The largest JSON batch the host parses. Parsed, JSON takes many times its
+/// text's size (a `[0]` row of 3 bytes becomes two allocations), so without a
+/// bound a plugin within its own memory limit could exhaust the host's.
+pub const MAX_JSON_BATCH_BYTES: usize = 64 << 20;
+
 /// The values of a batch given as JSON rows (`writer.write-json`): an array of
 /// `width`-long arrays. Numbers that are integers become `integer`, other
 /// numbers `float`; arrays and objects become `json`. `first_row` numbers the
@@ -157,6 +162,14 @@ pub fn json_rows(
     first_row: u64,
     text: &[u8],
 ) -> Result<Vec<Value>, String> {
+    if text.len() > MAX_JSON_BATCH_BYTES {
+        return Err(format!(
+            "table {table}: a JSON batch of {} MiB is more than the {} MiB one call may send; \
+             send fewer rows per batch",
+            text.len() >> 20,
+            MAX_JSON_BATCH_BYTES >> 20
+        ));
+    }
     let rows: Vec<Vec<serde_json::Value>> = serde_json::from_slice(text).map_err(|e| {
         format!("table {table}: the JSON batch is not an array of rows (arrays): {e}")
     })?;
@@ -556,6 +569,9 @@ mod tests {
             "{err}"
         );
         assert!(json_rows("t", 3, 1, b"[]").unwrap().is_empty());
+        let huge = vec![b' '; MAX_JSON_BATCH_BYTES + 1];
+        let err = json_rows("t", 3, 1, &huge).unwrap_err();
+        assert!(err.contains("more than the 64 MiB"), "{err}");
     }
 
     #[test]

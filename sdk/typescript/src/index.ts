@@ -194,6 +194,26 @@ export function toValue(input: Input): Value {
 }
 
 const UTF8 = new TextEncoder();
+
+/** The most one `writeJson` call may carry (the host's limit). */
+const MAX_JSON_BATCH_BYTES = 64 << 20;
+
+/**
+ * Sends rows as one JSON batch: one byte array crosses the boundary instead of
+ * a variant per value (JSON.stringify and TextEncoder are native code, and the
+ * bindings copy a Uint8Array at once; lowering variants, or a string, is not).
+ * A batch past the host's limit is sent in halves.
+ */
+function sendDense(writer: Writer, rows: unknown[][]): void {
+  const bytes = UTF8.encode(JSON.stringify(rows));
+  if (bytes.length > MAX_JSON_BATCH_BYTES && rows.length > 1) {
+    const half = Math.ceil(rows.length / 2);
+    sendDense(writer, rows.slice(0, half));
+    sendDense(writer, rows.slice(half));
+    return;
+  }
+  store(() => writer.writeJson(bytes));
+}
 const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -382,13 +402,9 @@ export class Table {
   private flush(): void {
     if (this.dense.length > 0) {
       const writer = this.open();
-      // One byte array crosses the boundary instead of a variant per value:
-      // JSON.stringify and TextEncoder are native code, and the bindings
-      // copy a Uint8Array at once; lowering variants, or a string, is not.
-      const rows = JSON.stringify(this.dense);
+      const rows = this.dense;
       this.dense = [];
-      const bytes = UTF8.encode(rows);
-      store(() => writer.writeJson(bytes));
+      sendDense(writer, rows);
     }
     if (this.values.length > 0) {
       const writer = this.open();
