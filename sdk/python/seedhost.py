@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json as _json
+import math as _math
 import sys
 import traceback
 import uuid as _uuid
@@ -138,6 +139,67 @@ def to_value(v: Any) -> _t.Value:
     raise TypeError(f"a {type(v).__name__} cannot be written to a column")
 
 
+_MAX_JSON_BATCH_BYTES = 64 << 20
+
+
+def _dense_value(v: Any) -> Any:
+    """A value's JSON form, meaning what `to_value` makes of it, or _NO_JSON."""
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, int):
+        return v if -(1 << 63) <= v < (1 << 63) else _NO_JSON
+    if isinstance(v, float):
+        return v if _math.isfinite(v) else _NO_JSON
+    if isinstance(v, Float):
+        return float(v.value) if _math.isfinite(float(v.value)) else _NO_JSON
+    if isinstance(v, _uuid.UUID):
+        return str(v)
+    if isinstance(v, _dt.datetime):
+        return v.isoformat() if v.tzinfo is not None else _NO_JSON
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, Json):
+        return v.document if isinstance(v.document, (dict, list)) else _NO_JSON
+    if isinstance(v, (dict, list)):
+        return v
+    return _NO_JSON
+
+
+_NO_JSON = object()
+_SAME = object()
+
+# The common types, looked up by exact type: cheaper than the isinstance
+# chain above, which handles the rest (subclasses, Float, Json, ...).
+_FAST = {
+    str: _SAME,
+    bool: _SAME,
+    type(None): _SAME,
+    dict: _SAME,
+    list: _SAME,
+    _uuid.UUID: str,
+}
+
+
+def _dense_row(row: Sequence[Any]) -> Optional[str]:
+    """A row as JSON text, frozen now (later changes to its dicts change
+    nothing), or None when a value needs the value path."""
+    out = []
+    fast = _FAST.get
+    for v in row:
+        f = fast(type(v))
+        if f is _SAME:
+            out.append(v)
+            continue
+        d = f(v) if f is not None else _dense_value(v)
+        if d is _NO_JSON:
+            return None
+        out.append(d)
+    try:
+        return _json.dumps(out, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None  # the value path raises the same error, with its words
+
+
 # ------------------------------------------------------------------ errors
 
 
@@ -202,8 +264,13 @@ class Table:
         self.name = name
         self._ctx = ctx
         self._width = len(columns)
-        self._batch = self._width * max(1, int(batch_rows))
-        self._buffer: list = []
+        self._batch_rows = max(1, int(batch_rows))
+        # Rows as JSON text (`writer.write_json`, the fast path), or as values
+        # when a value has no JSON form that means the same; a batch is one or
+        # the other.
+        self._dense: list = []
+        self._dense_bytes = 0
+        self._values: list = []
         self._rows = 0
         target = _t.Target(table=name, columns=list(columns), conflict=list(conflict), on_conflict=on_conflict)
         self._writer: Optional[_store.Writer] = _call(lambda: _store.Writer.open(target))
@@ -215,9 +282,19 @@ class Table:
     def push(self, row: Sequence[Any]) -> None:
         if len(row) != self._width:
             raise StoreFailure("usage", f"table {self.name}: row {self._rows + 1} has {len(row)} values for {self._width} columns")
-        self._buffer.extend(to_value(v) for v in row)
+        dense = _dense_row(row)
+        if dense is not None:
+            if self._values:
+                self._flush()
+            self._dense.append(dense)
+            self._dense_bytes += len(dense) + 1
+        else:
+            if self._dense:
+                self._flush()
+            self._values.extend(to_value(v) for v in row)
         self._rows += 1
-        if len(self._buffer) >= self._batch:
+        buffered = len(self._dense) + len(self._values) // self._width
+        if buffered >= self._batch_rows or self._dense_bytes >= _MAX_JSON_BATCH_BYTES // 2:
             self._flush()
 
     def _open(self) -> _store.Writer:
@@ -226,8 +303,14 @@ class Table:
         return self._writer
 
     def _flush(self) -> None:
-        if self._buffer:
-            writer, batch, self._buffer = self._open(), self._buffer, []
+        if self._dense:
+            writer, rows = self._open(), self._dense
+            self._dense, self._dense_bytes = [], 0
+            # One byte string crosses the boundary instead of a value at a time.
+            batch = ("[" + ",".join(rows) + "]").encode()
+            _call(lambda: writer.write_json(batch))
+        if self._values:
+            writer, batch, self._values = self._open(), self._values, []
             _call(lambda: writer.write(batch))
 
     def finish(self) -> Counts:

@@ -48,6 +48,26 @@ class Random(unittest.TestCase):
         self.assertEqual(r.uuid().version, 4)
 
 
+class DenseRows(unittest.TestCase):
+    def test_rows_with_a_json_form_become_json_text_frozen_at_push(self):
+        doc = {"score": 1}
+        at = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+        row = [uuid.UUID(int=1), "x", 7, 2.5, True, None, at, datetime.date(2026, 1, 2), doc, [1]]
+        text = seedhost._dense_row(row)
+        doc["score"] = 2
+        self.assertEqual(
+            text,
+            '["00000000-0000-0000-0000-000000000001","x",7,2.5,true,null,'
+            '"2026-01-01T00:00:00+00:00","2026-01-02",{"score":1},[1]]',
+        )
+        self.assertEqual(seedhost._dense_row([seedhost.Float(60), seedhost.Json({"a": 1})]), '[60.0,{"a":1}]')
+
+    def test_values_without_one_take_the_value_path(self):
+        for value in [float("nan"), 1 << 63, b"\x00", datetime.datetime(2026, 1, 1),
+                      seedhost.Json("text"), object(), {"bad": object()}]:
+            self.assertIsNone(seedhost._dense_row(["ok", value]), repr(value))
+
+
 class Values(unittest.TestCase):
     def test_naive_datetimes_are_refused(self):
         with self.assertRaises(ValueError):
