@@ -189,8 +189,32 @@ pub fn create(config: &Config, name: &str, lang: Lang, sdk: &Path) -> Result<Cre
             dir.display()
         )));
     }
+    // seedhost.toml must be readable and writable before anything is made,
+    // and a failure after that removes what was made: nothing half-written.
+    let config_text = std::fs::read_to_string(&config.path).map_err(io(&config.path))?;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&config.path)
+        .map_err(io(&config.path))?;
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let sdk_path = relative_path(&dir, sdk);
+    let made = write_plugin(config, &dir, &relative, name, lang, sdk, config_text);
+    if made.is_err() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    made
+}
+
+/// The files of `create`, then the entry; `create` undoes them on error.
+fn write_plugin(
+    config: &Config,
+    dir: &Path,
+    relative: &Path,
+    name: &str,
+    lang: Lang,
+    sdk: &Path,
+    mut text: String,
+) -> Result<Created, AuthorError> {
+    let sdk_path = relative_path(dir, sdk);
     let fill = |template: &str| {
         template
             .replace("{{name}}", name)
@@ -244,14 +268,13 @@ pub fn create(config: &Config, name: &str, lang: Lang, sdk: &Path) -> Result<Cre
         lang.label(),
         wasm.display()
     );
-    let mut text = std::fs::read_to_string(&config.path).map_err(io(&config.path))?;
     if !text.ends_with('\n') && !text.is_empty() {
         text.push('\n');
     }
     text.push_str(&entry);
     std::fs::write(&config.path, text).map_err(io(&config.path))?;
     Ok(Created {
-        dir,
+        dir: dir.to_owned(),
         files: written,
         wasm,
     })
@@ -632,6 +655,19 @@ mod tests {
         assert!(err.to_string().contains("plugins/taken exists"), "{err}");
         let text = std::fs::read_to_string(&config.path).unwrap();
         assert!(!text.contains("taken"), "no entry for a refused plugin");
+    }
+
+    #[test]
+    fn new_makes_nothing_when_seedhost_toml_cannot_be_used() {
+        let sdk = sdk_dir(&HashMap::new()).unwrap();
+        let (dir, config) = project();
+        // Gone since it was loaded, and a directory in its place: unreadable
+        // and unwritable, even for root.
+        std::fs::remove_file(&config.path).unwrap();
+        std::fs::create_dir(&config.path).unwrap();
+        let err = create(&config, "seed", Lang::Python, &sdk).unwrap_err();
+        assert!(err.to_string().contains("seedhost.toml"), "{err}");
+        assert!(!dir.path().join("plugins/seed").exists());
     }
 
     #[test]

@@ -292,6 +292,9 @@ fn parse_now(text: &str) -> Result<String, String> {
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
+        Some((key, value)) if key == crate::config::NOW_PARAM => {
+            crate::config::parse_instant(value).map(|now| (key.to_owned(), now))
+        }
         Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
         _ => Err(format!("expected KEY=VALUE, got {text:?}")),
     }
@@ -745,5 +748,13 @@ mod tests {
         assert!(parse_param("=x").is_err());
         assert!(parse_param("novalue").is_err());
         assert_eq!(parse_param("k=a=b").unwrap(), ("k".into(), "a=b".into()));
+        // The reference time is checked, and given to plugins in UTC.
+        assert!(parse_param("seedhost.now=tomorrow").is_err());
+        assert_eq!(
+            parse_param("seedhost.now=2026-05-01T14:00:00+02:00")
+                .unwrap()
+                .1,
+            "2026-05-01T12:00:00Z"
+        );
     }
 }

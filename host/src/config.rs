@@ -347,6 +347,10 @@ impl Config {
                 .map(|t| TableName::parse(t).map_err(&context))
                 .collect::<Result<Vec<_>, _>>()?;
             let limits = limits(defaults, plugin.limits).map_err(&context)?;
+            if let Some(now) = plugin.params.get(NOW_PARAM) {
+                parse_instant(now)
+                    .map_err(|e| context(format!("params.\"{NOW_PARAM}\" = {now:?}: {e}")))?;
+            }
             plugins.insert(
                 name.clone(),
                 PluginConfig {
@@ -460,6 +464,34 @@ mod tests {
 
     fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::parse(text, Path::new("seedhost.toml"), Path::new("/project"))
+    }
+
+    #[test]
+    fn the_reference_time_comes_per_profile_then_default_then_fixed() {
+        let none = parse("").unwrap();
+        assert_eq!(none.now_for("local"), DEFAULT_NOW);
+        let config = parse(
+            "[now]\ndefault = \"2026-03-01T00:00:00Z\"\nstaging = \"2026-06-01T02:00:00+02:00\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.now_for("local"), "2026-03-01T00:00:00Z");
+        assert_eq!(config.now_for("staging"), "2026-06-01T00:00:00Z");
+        let err = parse("[now]\nlocal = \"yesterday\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("now.local = \"yesterday\": not an RFC 3339 instant"),
+            "{err}"
+        );
+        let err = parse(
+            "[plugins.p]\nwasm = \"p.wasm\"\ntables = []\nprofiles = [\"local\"]\nparams = { \"seedhost.now\" = \"soon\" }\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("plugin `p`: params.\"seedhost.now\" = \"soon\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -170,9 +170,12 @@ pub fn json_rows(
             MAX_JSON_BATCH_BYTES >> 20
         ));
     }
-    let rows: Vec<Vec<serde_json::Value>> = serde_json::from_slice(text).map_err(|e| {
-        format!("table {table}: the JSON batch is not an array of rows (arrays): {e}")
-    })?;
+    // Documents stay as the plugin wrote them (key order, number text): a
+    // `json` value is its text, whichever path it took.
+    let rows: Vec<Vec<&serde_json::value::RawValue>> =
+        serde_json::from_slice(text).map_err(|e| {
+            format!("table {table}: the JSON batch is not an array of rows (arrays): {e}")
+        })?;
     let mut values = Vec::with_capacity(rows.len() * width);
     for (i, row) in rows.into_iter().enumerate() {
         if row.len() != width {
@@ -182,14 +185,23 @@ pub fn json_rows(
                 row.len()
             ));
         }
-        values.extend(row.into_iter().map(json_value));
+        for raw in row {
+            values.push(
+                json_value(raw)
+                    .map_err(|e| format!("table {table}, row {}: {e}", first_row + i as u64))?,
+            );
+        }
     }
     Ok(values)
 }
 
-fn json_value(v: serde_json::Value) -> Value {
+fn json_value(raw: &serde_json::value::RawValue) -> Result<Value, serde_json::Error> {
     use serde_json::Value as J;
-    match v {
+    let text = raw.get();
+    if text.starts_with(['[', '{']) {
+        return Ok(Value::Json(text.to_owned()));
+    }
+    Ok(match serde_json::from_str::<J>(text)? {
         J::Null => Value::Null,
         J::Bool(b) => Value::Boolean(b),
         J::Number(n) => match n.as_i64() {
@@ -200,7 +212,7 @@ fn json_value(v: serde_json::Value) -> Value {
         },
         J::String(s) => Value::Text(s),
         doc @ (J::Array(_) | J::Object(_)) => Value::Json(doc.to_string()),
-    }
+    })
 }
 
 fn push(data: &mut ColumnData, column: &Column, value: Value) -> Result<(), String> {
@@ -281,9 +293,18 @@ fn push(data: &mut ColumnData, column: &Column, value: Value) -> Result<(), Stri
             other => return mismatch(&other),
         },
         ColumnData::Date(v) => match value {
+            // A date, or an instant (taken in UTC, as a timestamp value is):
+            // the TypeScript and Python SDKs send dates and datetimes as text.
             Value::Text(ref s) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
                 Ok(d) => v.push(Some(d)),
-                Err(_) => return Err(format!("{s:?} is not a date (YYYY-MM-DD)")),
+                Err(_) => match parse_timestamp(s) {
+                    Ok(t) => v.push(Some(t.date_naive())),
+                    Err(_) => {
+                        return Err(format!(
+                            "{s:?} is not a date (YYYY-MM-DD) or an RFC 3339 instant"
+                        ));
+                    }
+                },
             },
             Value::Timestamp(t) => v.push(Some(to_datetime(t)?.date_naive())),
             other => return mismatch(&other),
@@ -555,7 +576,7 @@ mod tests {
                 Value::Null,
                 Value::Float(2.5),
                 Value::Boolean(true),
-                Value::Json(r#"{"k":[1]}"#.into()),
+                Value::Json(r#"{"k": [1]}"#.into()),
                 Value::Integer(-9_007_199_254_740_993),
                 Value::Text("x".into()),
                 Value::Json("[1,2]".into()),
@@ -569,9 +590,49 @@ mod tests {
             "{err}"
         );
         assert!(json_rows("t", 3, 1, b"[]").unwrap().is_empty());
+        // Documents keep their key order and number text; floats are exact.
+        let values = json_rows(
+            "t",
+            2,
+            1,
+            br#"[[{"b": 1, "a": 0.000001}, 0.30000000000000004]]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            values,
+            [
+                Value::Json(r#"{"b": 1, "a": 0.000001}"#.into()),
+                Value::Float(0.1 + 0.2)
+            ]
+        );
         let huge = vec![b' '; MAX_JSON_BATCH_BYTES + 1];
         let err = json_rows("t", 3, 1, &huge).unwrap_err();
         assert!(err.contains("more than the 64 MiB"), "{err}");
+    }
+
+    #[test]
+    fn a_date_column_takes_an_instants_utc_date() {
+        let d = Column::new("d".into(), Kind::Date, "date".into(), true, true);
+        let data = convert_batch(
+            "t",
+            &[&d],
+            vec![
+                Value::Text("2026-01-02".into()),
+                Value::Text("2026-01-02T23:30:00-02:00".into()),
+            ],
+            1,
+        )
+        .unwrap();
+        let ColumnData::Date(dates) = &data[0] else {
+            panic!()
+        };
+        let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        assert_eq!(dates, &[day("2026-01-02"), day("2026-01-03")]);
+        let err = convert_batch("t", &[&d], vec![Value::Text("soon".into())], 1).unwrap_err();
+        assert!(
+            err.contains("is not a date (YYYY-MM-DD) or an RFC 3339 instant"),
+            "{err}"
+        );
     }
 
     #[test]

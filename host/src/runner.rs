@@ -279,17 +279,23 @@ impl Run<'_> {
         if let Some(bar) = &progress {
             session.report_progress(bar.clone());
         }
-        // The reference time first: the plugin's own parameters and the command
-        // line may set it too, and they win.
+        // The reference time: the profile's, unless the plugin's parameters or
+        // --param set it; --now wins over all of them. (Every source was
+        // checked as an RFC 3339 instant before anything connected.)
         let mut params = BTreeMap::from([(
             crate::config::NOW_PARAM.to_owned(),
-            self.options
-                .now
-                .clone()
-                .unwrap_or_else(|| self.config.now_for(&self.destination.env)),
+            self.config.now_for(&self.destination.env),
         )]);
         params.extend(plugin.params.clone());
         params.extend(self.options.params.iter().cloned());
+        if let Some(now) = &self.options.now {
+            params.insert(crate::config::NOW_PARAM.to_owned(), now.clone());
+        }
+        if let Some(now) = params.get_mut(crate::config::NOW_PARAM)
+            && let Ok(normal) = crate::config::parse_instant(now)
+        {
+            *now = normal;
+        }
         let input = RunInput {
             plugin: plugin.name.clone(),
             env: self.destination.env.clone(),

@@ -278,7 +278,7 @@ fn idempotency(rerun: &crate::report::Rerun) -> String {
     {
         Some((table, c)) => {
             let first = match &rerun.first_change {
-                Some((table, key)) => format!("; the first changed row: {table} {key}"),
+                Some((table, key)) => format!("; a changed row: {table} {key}"),
                 None => String::new(),
             };
             format!(

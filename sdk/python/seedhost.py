@@ -38,7 +38,7 @@ from wit_world.imports import params as _params
 from wit_world.imports import store as _store
 from wit_world.imports import types as _t
 
-CONTRACT_VERSION = "0.1.0"
+CONTRACT_VERSION = "0.2.0"
 DEFAULT_BATCH_ROWS = 10_000
 NOW_PARAM = "seedhost.now"
 SEED_PARAM = "seed"
@@ -284,14 +284,16 @@ class Table:
             raise StoreFailure("usage", f"table {self.name}: row {self._rows + 1} has {len(row)} values for {self._width} columns")
         dense = _dense_row(row)
         if dense is not None:
-            if self._values:
+            if self._values or self._dense_bytes + len(dense) + 2 > _MAX_JSON_BATCH_BYTES:
                 self._flush()
             self._dense.append(dense)
             self._dense_bytes += len(dense) + 1
         else:
+            # The whole row first: a value that raises leaves nothing half-pushed.
+            values = [to_value(v) for v in row]
             if self._dense:
                 self._flush()
-            self._values.extend(to_value(v) for v in row)
+            self._values.extend(values)
         self._rows += 1
         buffered = len(self._dense) + len(self._values) // self._width
         if buffered >= self._batch_rows or self._dense_bytes >= _MAX_JSON_BATCH_BYTES // 2:
@@ -396,7 +398,8 @@ class Context:
     def random(self) -> Random:
         """A generator seeded from the plugin's name and the profile, or from `--param seed=...`."""
         if self._random is None:
-            self._random = Random(self.param(SEED_PARAM) or f"{self.plugin}/{self.env}")
+            seed = self.param(SEED_PARAM)
+            self._random = Random(f"{self.plugin}/{self.env}" if seed is None else seed)
         return self._random
 
     def table(self, name: str, *, columns: Sequence[str], conflict: Sequence[str] = (),

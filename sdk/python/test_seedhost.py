@@ -68,6 +68,18 @@ class DenseRows(unittest.TestCase):
             self.assertIsNone(seedhost._dense_row(["ok", value]), repr(value))
 
 
+class Tables(unittest.TestCase):
+    def test_a_value_that_raises_leaves_nothing_half_pushed(self):
+        sys.modules["wit_world.imports.types"].Value_Bytes = lambda b: ("bytes", b)
+        table = seedhost.Table.__new__(seedhost.Table)  # no writer: nothing is sent
+        table.name, table._width, table._batch_rows = "t", 2, 10
+        table._dense, table._dense_bytes, table._values, table._rows = [], 0, [], 0
+        with self.assertRaises(ValueError):
+            # bytes take the value path, where a naive datetime raises
+            table.push([b"x", datetime.datetime(2026, 1, 1)])
+        self.assertEqual((table._values, table._rows), ([], 0))
+
+
 class Values(unittest.TestCase):
     def test_naive_datetimes_are_refused(self):
         with self.assertRaises(ValueError):

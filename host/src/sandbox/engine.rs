@@ -35,7 +35,7 @@ pub enum SandboxError {
         /// The component file.
         path: PathBuf,
         /// What to do about it, if anything.
-        hint: &'static str,
+        hint: String,
         /// Why.
         #[source]
         source: std::io::Error,
@@ -258,9 +258,9 @@ impl Sandbox {
             plugin: plugin.to_owned(),
             path: wasm.to_owned(),
             hint: if source.kind() == std::io::ErrorKind::NotFound {
-                " (build it with `seedhost plugin build NAME`, or this repository's Rust plugins with `cargo plugins`)"
+                format!(" (build it with `seedhost plugin build {plugin}`)")
             } else {
-                ""
+                String::new()
             },
             source,
         })?;

@@ -237,7 +237,7 @@ pub fn plan(
 }
 
 /// `INSERT INTO target (names) <source> ON CONFLICT …`, counting what it did;
-/// `keyed`, also the key of the (textually) first row it changed.
+/// `keyed`, also the key of one row it changed (the least, as text).
 fn upsert_sql(
     target: &str,
     names: &str,

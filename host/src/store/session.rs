@@ -192,7 +192,8 @@ impl Session {
             writer.counts.add(counts);
         }
         if let (None, Some(key)) = (&self.first_change, first) {
-            self.first_change = Some((f.plan.table.clone(), key));
+            // It reaches the report: its values came from the plugin.
+            self.first_change = Some((f.plan.table.clone(), shown(&key, MAX_CHARS)));
         }
         if let Some(bar) = &self.progress {
             bar.inc(f.rows as u64);

@@ -131,7 +131,7 @@ pub struct Statements {
     row_tuple: String,
     /// ` ON CONFLICT (k) DO ...`
     conflict_tail: String,
-    /// ` RETURNING 'id = ' || …`: the key of each row written, in words.
+    /// ` RETURNING 'id = ' || quote(id) …`: each written row's key, in words.
     returning_key: String,
 }
 
@@ -183,7 +183,8 @@ impl Statements {
                 conflict
                     .iter()
                     .map(|c| format!(
-                        "'{} = ' || COALESCE(CAST({} AS TEXT), 'NULL')",
+                        // quote(): NULL, numbers, 'text', X'blob': always text.
+                        "'{} = ' || quote({})",
                         c.name.replace('\'', "''"),
                         quote(&c.name)
                     ))
@@ -212,7 +213,8 @@ impl Statements {
 }
 
 /// Runs one batch of `rows` rows; `conflict` are the key's positions in `data`.
-/// `keyed`: also the key of the first row it inserted or updated.
+/// `keyed`: also the key of one row it inserted or updated (the least, as text,
+/// of the first statement that changed any).
 pub async fn upsert(
     tx: &mut Transaction<'static, Sqlite>,
     statements: &Statements,

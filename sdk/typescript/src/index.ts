@@ -233,7 +233,9 @@ function denseRow(row: readonly Input[]): unknown[] | undefined {
         out[i] = v;
         continue;
       case 'number':
-        if (!Number.isFinite(v)) return undefined;
+        // NaN and ±Infinity have no JSON form; an integer past 2^53 is a
+        // float to toValue but would read as an integer.
+        if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v))) return undefined;
         out[i] = v;
         continue;
       case 'undefined':
@@ -387,8 +389,10 @@ export class Table {
       if (this.values.length > 0) this.flush();
       this.dense.push(dense);
     } else {
+      // The whole row first: a value that throws leaves nothing half-pushed.
+      const values = row.map(toValue);
       if (this.dense.length > 0) this.flush();
-      for (const input of row) this.values.push(toValue(input));
+      for (const value of values) this.values.push(value);
     }
     this.pushed += 1;
     if (this.dense.length + this.values.length / this.width >= this.batchRows) this.flush();
@@ -472,8 +476,9 @@ export class Random {
     if (!Number.isSafeInteger(low) || !Number.isSafeInteger(high) || high < low) {
       throw new Error(`random.int(${low}, ${high}): not a range of safe integers`);
     }
-    const span = BigInt(high - low + 1);
-    return low + Number(this.nextU64() % span);
+    // In BigInt, as the Rust SDK does in i128: the same numbers for any range.
+    const span = BigInt(high) - BigInt(low) + 1n;
+    return Number(BigInt(low) + (this.nextU64() % span));
   }
 
   /** One element of a non-empty array. */
