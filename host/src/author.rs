@@ -17,7 +17,6 @@ use thiserror::Error;
 
 use crate::config::{self, Config, PluginConfig};
 use crate::plan;
-use crate::sandbox::Sandbox;
 
 /// componentize-py, pinned: 0.25.1 is the release measured with this contract.
 pub const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
@@ -359,9 +358,7 @@ pub fn build(
     let bytes = std::fs::metadata(&plugin.wasm)
         .map_err(io(&plugin.wasm))?
         .len();
-    let mut sandbox = Sandbox::new(Some(plan::cache_dir(config, env)))?;
-    sandbox.limit_cache(plan::cache_limit(env));
-    let loaded = sandbox.load(name, &plugin.wasm)?;
+    let loaded = plan::sandbox(config, env)?.load(name, &plugin.wasm)?;
     Ok(Built {
         lang: lang.label(),
         wasm: plugin.wasm.clone(),

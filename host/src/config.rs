@@ -347,8 +347,10 @@ impl Config {
                 .map(|t| TableName::parse(t).map_err(&context))
                 .collect::<Result<Vec<_>, _>>()?;
             let limits = limits(defaults, plugin.limits).map_err(&context)?;
-            if let Some(now) = plugin.params.get(NOW_PARAM) {
-                parse_instant(now)
+            let mut params = plugin.params;
+            // Checked, and given to the plugin in UTC, like every other source.
+            if let Some(now) = params.get_mut(NOW_PARAM) {
+                *now = parse_instant(now)
                     .map_err(|e| context(format!("params.\"{NOW_PARAM}\" = {now:?}: {e}")))?;
             }
             plugins.insert(
@@ -363,7 +365,7 @@ impl Config {
                     optional: plugin.optional,
                     grant: Grant::new(tables, plugin.profiles),
                     after: plugin.after,
-                    params: plugin.params,
+                    params,
                     limits,
                     name,
                 },
@@ -491,6 +493,14 @@ mod tests {
         assert!(
             err.contains("plugin `p`: params.\"seedhost.now\" = \"soon\""),
             "{err}"
+        );
+        let config = parse(
+            "[plugins.p]\nwasm = \"p.wasm\"\ntables = []\nprofiles = [\"local\"]\nparams = { \"seedhost.now\" = \"2026-05-01T14:00:00+02:00\" }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.plugins["p"].params[NOW_PARAM],
+            "2026-05-01T12:00:00Z"
         );
     }
 

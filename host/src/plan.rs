@@ -242,6 +242,22 @@ pub fn timeouts(config: &Config) -> crate::db::Timeouts {
     }
 }
 
+/// The sandbox for this project: its component cache, kept under the limit.
+pub fn sandbox(
+    config: &Config,
+    env: &HashMap<String, String>,
+) -> Result<crate::sandbox::Sandbox, crate::sandbox::SandboxError> {
+    let mut sandbox = crate::sandbox::Sandbox::new(Some(cache_dir(config, env)))?;
+    sandbox.limit_cache(cache_limit(env));
+    Ok(sandbox)
+}
+
+/// Whether `plugin` is an optional one whose component is not built: `run
+/// --all`, `setup` and `verify` skip it, saying so.
+pub fn unbuilt_optional(plugin: &PluginConfig) -> bool {
+    plugin.optional && !plugin.wasm.exists()
+}
+
 /// Where compiled components are cached for this project.
 pub fn cache_dir(config: &Config, env: &HashMap<String, String>) -> PathBuf {
     env.get("SEEDHOST_CACHE_DIR")
@@ -296,7 +312,7 @@ fn select<'c>(
     let mut chosen = Vec::new();
     let mut skipped = Vec::new();
     for plugin in order {
-        if plugin.grant.allows_profile(env) && plugin.optional && !plugin.wasm.exists() {
+        if plugin.grant.allows_profile(env) && unbuilt_optional(plugin) {
             tracing::warn!(plugin = %plugin.name, "skipped: {}", not_built(plugin));
             skipped.push((
                 plugin.name.clone(),

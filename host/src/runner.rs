@@ -103,9 +103,7 @@ async fn run_inner(
     let plan = plan::decide(config, destination, options, &mut report.skipped)?;
     report.database = Some(redact(&plan.profile.database_url));
     phase("planned: plugins, profile, migration files");
-    let mut sandbox = Sandbox::new(Some(plan::cache_dir(config, &destination.process_env)))?;
-    sandbox.limit_cache(plan::cache_limit(&destination.process_env));
-    let sandbox = Arc::new(sandbox);
+    let sandbox = Arc::new(plan::sandbox(config, &destination.process_env)?);
     phase("sandbox ready");
     let mut loaded = Vec::with_capacity(plan.plugins.len());
     for plugin in &plan.plugins {
@@ -281,7 +279,7 @@ impl Run<'_> {
         }
         // The reference time: the profile's, unless the plugin's parameters or
         // --param set it; --now wins over all of them. (Every source was
-        // checked as an RFC 3339 instant before anything connected.)
+        // checked and made UTC before anything connected.)
         let mut params = BTreeMap::from([(
             crate::config::NOW_PARAM.to_owned(),
             self.config.now_for(&self.destination.env),
@@ -290,11 +288,6 @@ impl Run<'_> {
         params.extend(self.options.params.iter().cloned());
         if let Some(now) = &self.options.now {
             params.insert(crate::config::NOW_PARAM.to_owned(), now.clone());
-        }
-        if let Some(now) = params.get_mut(crate::config::NOW_PARAM)
-            && let Ok(normal) = crate::config::parse_instant(now)
-        {
-            *now = normal;
         }
         let input = RunInput {
             plugin: plugin.name.clone(),

@@ -167,7 +167,7 @@ pub async fn verify(
         // An optional plugin that is not built is reported as skipped, not
         // failed; the dry run (`--all`) skips it too.
         for plugin in config.plugins.values() {
-            if plugin.optional && !plugin.wasm.exists() {
+            if plan::unbuilt_optional(plugin) {
                 checks.push(VerifyCheck {
                     plugin: plugin.name.clone(),
                     check: "load".into(),
@@ -181,10 +181,8 @@ pub async fn verify(
             }
         }
     }
-    let cache = plan::cache_dir(config, &destination.process_env);
-    match Sandbox::new(Some(cache)) {
-        Ok(mut sandbox) => {
-            sandbox.limit_cache(plan::cache_limit(&destination.process_env));
+    match plan::sandbox(config, &destination.process_env) {
+        Ok(sandbox) => {
             for plugin in &chosen {
                 static_checks(&sandbox, plugin, &mut checks);
             }
