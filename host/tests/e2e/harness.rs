@@ -144,30 +144,13 @@ impl Project {
     }
 
     pub fn seedhost_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_seedhost"));
-        command
-            .args(args)
-            .current_dir(self.path())
-            .env_remove("DATABASE_URL")
-            .env_remove("SUPABASE_DB_URL")
-            .env_remove("RUST_LOG")
-            .env("SEEDHOST_CACHE_DIR", &self.cache);
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        Run(command.output().expect("seedhost runs"))
+        seedhost_in(self.path(), &self.cache, args, env)
     }
 
     /// Starts `seedhost` in the project, as `seedhost` does, without waiting:
     /// output is piped, for `Run(child.wait_with_output())`.
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
-        Command::new(env!("CARGO_BIN_EXE_seedhost"))
-            .args(args)
-            .current_dir(self.path())
-            .env_remove("DATABASE_URL")
-            .env_remove("SUPABASE_DB_URL")
-            .env_remove("RUST_LOG")
-            .env("SEEDHOST_CACHE_DIR", &self.cache)
+        seedhost_command(self.path(), &self.cache, args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -183,6 +166,27 @@ impl Project {
     pub fn sqlite(&self) -> Db {
         Db::connect(&format!("sqlite://{}", self.local_db().display()))
     }
+}
+
+/// `seedhost args` in `dir`, caching in `cache`, with a clean environment:
+/// no database variables leak in from the test's own.
+pub fn seedhost_command(dir: &Path, cache: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_seedhost"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("SUPABASE_DB_URL")
+        .env_remove("RUST_LOG")
+        .env("SEEDHOST_CACHE_DIR", cache);
+    command
+}
+
+/// Runs `seedhost args` in `dir` (see [`seedhost_command`]) with `env` added.
+pub fn seedhost_in(dir: &Path, cache: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = seedhost_command(dir, cache, args);
+    command.envs(env.iter().copied());
+    Run(command.output().expect("seedhost runs"))
 }
 
 /// A finished `seedhost` process.
@@ -407,6 +411,16 @@ impl Db {
         }
     }
 
+    /// Every catalog table's rows, for comparing what two plugins wrote;
+    /// `created_at` is left out, as the migration, not the plugin, sets it.
+    pub fn catalog_rows(&self) -> String {
+        CATALOG_TABLES
+            .iter()
+            .map(|t| format!("{t}:\n{}", self.dump(t, &["created_at"])))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Every table's row count: for "nothing changed" checks.
     pub fn snapshot(&self, tables: &[&str]) -> Vec<(String, i64)> {
         tables
@@ -489,6 +503,13 @@ tables = ["catalog_journeys", "catalog_chapters", "catalog_journey_chapters", "c
           "catalog_chapter_insights", "catalog_journey_enrollments", "catalog_journey_ratings"]
 profiles = ["local", "staging"]
 "#;
+
+/// The catalog's entry again, as plugin `name` with the component `wasm`.
+pub fn catalog_entry(name: &str, wasm: &Path) -> String {
+    CATALOG
+        .replace("[plugins.catalog]", &format!("[plugins.{name}]"))
+        .replace("{wasm}/catalog.wasm", &wasm.display().to_string())
+}
 
 /// The catalog tables.
 pub const CATALOG_TABLES: [&str; 7] = [

@@ -34,21 +34,13 @@ fn builds() -> MutexGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs `seedhost` in `dir` with the shared cache and no database variables.
-fn seedhost_in(dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_seedhost"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("SUPABASE_DB_URL")
-        .env_remove("RUST_LOG")
-        .env("SEEDHOST_CACHE_DIR", shared_cache())
-        // Scaffolded Rust plugins are workspaces of their own: one target
-        // directory for all of them keeps their dependencies built once.
-        .env("CARGO_TARGET_DIR", workspace().join("target/scaffolds"))
-        .output()
-        .expect("seedhost runs");
-    Run(output)
+/// Runs `seedhost` in `dir` with the shared cache. Scaffolded Rust plugins
+/// are workspaces of their own: one target directory for all of them keeps
+/// their dependencies built once.
+fn seedhost_at(dir: &Path, args: &[&str]) -> Run {
+    let targets = workspace().join("target/scaffolds");
+    let targets = targets.to_str().unwrap();
+    seedhost_in(dir, &shared_cache(), args, &[("CARGO_TARGET_DIR", targets)])
 }
 
 /// The repository's TypeScript and Python catalogs, built once.
@@ -60,20 +52,13 @@ fn examples() -> &'static (PathBuf, PathBuf) {
         need("python3", "builds plugins/catalog-py");
         let _one = builds();
         for name in ["catalog-ts", "catalog-py"] {
-            seedhost_in(&workspace(), &["plugin", "build", name]).ok();
+            seedhost_at(&workspace(), &["plugin", "build", name]).ok();
         }
         (
             workspace().join("plugins/catalog-ts/dist/catalog-ts.wasm"),
             workspace().join("plugins/catalog-py/dist/catalog-py.wasm"),
         )
     })
-}
-
-/// The catalog's entry again, for `name` and its component.
-fn catalog_entry(name: &str, wasm: &Path) -> String {
-    CATALOG
-        .replace("[plugins.catalog]", &format!("[plugins.{name}]"))
-        .replace("{wasm}/catalog.wasm", &wasm.display().to_string())
 }
 
 const CATALOGS: [&str; 3] = ["catalog", "catalog-ts", "catalog-py"];
@@ -111,15 +96,7 @@ fn typescript_and_python_catalogs_write_exactly_the_rust_catalogs_rows() {
                         "{plugin} re-run, {table}: {again}"
                     );
                 }
-                let db = Db::connect(url);
-                dumps.push(
-                    CATALOG_TABLES
-                        .iter()
-                        // created_at is the migration's, not the plugin's.
-                        .map(|t| format!("{t}:\n{}", db.dump(t, &["created_at"])))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                );
+                dumps.push(Db::connect(url).catalog_rows());
             }
             assert!(
                 dumps[0].contains("catalog_journey_ratings:\n"),
@@ -213,7 +190,7 @@ fn plugin_new_build_run_in_rust_typescript_and_python() {
     let pg = PgDb::create();
     for lang in ["rust", "ts", "python"] {
         let name = format!("hello-{lang}");
-        let made = seedhost_in(project.path(), &["plugin", "new", &name, "--lang", lang]);
+        let made = seedhost_at(project.path(), &["plugin", "new", &name, "--lang", lang]);
         let out = made.ok().stdout();
         assert!(
             out.contains(&format!("seedhost plugin build {name}")),
@@ -221,7 +198,7 @@ fn plugin_new_build_run_in_rust_typescript_and_python() {
         );
         {
             let _one = builds();
-            let built = seedhost_in(project.path(), &["plugin", "build", &name]);
+            let built = seedhost_at(project.path(), &["plugin", "build", &name]);
             let out = built.ok().stdout();
             assert!(out.contains(&format!("built {name}")), "{out}");
         }
@@ -230,7 +207,7 @@ fn plugin_new_build_run_in_rust_typescript_and_python() {
             if let Some(url) = url {
                 args.extend(["--database-url", url]);
             }
-            let run = seedhost_in(project.path(), &args);
+            let run = seedhost_at(project.path(), &args);
             let said = run.ok().stderr();
             assert!(
                 said.contains(&format!(
@@ -241,7 +218,7 @@ fn plugin_new_build_run_in_rust_typescript_and_python() {
         }
     }
     // A second `new` of the same name changes nothing.
-    let again = seedhost_in(
+    let again = seedhost_at(
         project.path(),
         &["plugin", "new", "hello-ts", "--lang", "ts"],
     );
@@ -251,14 +228,13 @@ fn plugin_new_build_run_in_rust_typescript_and_python() {
 #[test]
 fn a_missing_toolchain_is_named() {
     let project = scaffold_project();
-    seedhost_in(project.path(), &["plugin", "new", "lost", "--lang", "ts"]).ok();
-    let output = Command::new(env!("CARGO_BIN_EXE_seedhost"))
-        .args(["plugin", "build", "lost"])
-        .current_dir(project.path())
-        .env("PATH", "/nonexistent")
-        .output()
-        .unwrap();
-    let run = Run(output);
+    seedhost_at(project.path(), &["plugin", "new", "lost", "--lang", "ts"]).ok();
+    let run = seedhost_in(
+        project.path(),
+        &shared_cache(),
+        &["plugin", "build", "lost"],
+        &[("PATH", "/nonexistent")],
+    );
     let out = run.failed();
     assert!(
         out.contains("TypeScript plugins need `npm`, which is not installed or not on PATH")
@@ -275,7 +251,7 @@ fn a_failing_plugins_own_words_reach_the_report_in_every_language() {
     let project = scaffold_project();
     let config = project.path().join("seedhost.toml");
     for (name, lang) in [("probe-ts", "ts"), ("probe-py", "python")] {
-        seedhost_in(project.path(), &["plugin", "new", name, "--lang", lang]).ok();
+        seedhost_at(project.path(), &["plugin", "new", name, "--lang", lang]).ok();
     }
     // Both may write fixture_items: the store error below is a schema error,
     // not a grant refusal.
@@ -325,7 +301,7 @@ WitWorld = seedhost.world(Probe)
     .unwrap();
     for name in ["probe-ts", "probe-py"] {
         let _one = builds();
-        seedhost_in(project.path(), &["plugin", "build", name]).ok();
+        seedhost_at(project.path(), &["plugin", "build", name]).ok();
     }
     for (args, words) in [
         (vec!["run", "probe-ts", "--param", "mode=throw"], "boom 42"),
@@ -337,13 +313,13 @@ WitWorld = seedhost.world(Probe)
     ] {
         let mut json = args.clone();
         json.push("--json");
-        let run = seedhost_in(project.path(), &json);
+        let run = seedhost_at(project.path(), &json);
         let report = run.json();
         let plugin = &report["plugins"][0];
         let error = plugin["error"].as_str().unwrap_or_default();
         assert_eq!(plugin["name"], args[1], "{report}");
         assert!(error.contains(words), "{args:?}: the report says {error:?}");
-        let human = seedhost_in(project.path(), &args).failed();
+        let human = seedhost_at(project.path(), &args).failed();
         assert!(
             human.contains(&format!("plugin `{}`", args[1])) && human.contains(words),
             "{human}"
@@ -370,7 +346,7 @@ WitWorld = seedhost.world(Probe)
             "--now",
             "2026-05-01T12:00:00Z",
         ];
-        let said = seedhost_in(project.path(), &args).ok().stderr();
+        let said = seedhost_at(project.path(), &args).ok().stderr();
         assert!(
             said.contains(
                 "same: dbc0ab10d01c6974 f51d0dffd0c2f8ba 9c5d8b72dba4e997 \
