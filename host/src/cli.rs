@@ -111,8 +111,10 @@ pub(crate) enum Command {
         `seedhost plugin build NAME` builds it with its language's toolchain (cargo; npm and \
         componentize-js; python3 and componentize-py, installed on first use) and compiles the \
         component into the cache, so the first run starts at once. Then `seedhost run NAME`.\n\n\
-        The SDKs come from the seedhost checkout this binary was built from, or \
-        SEEDHOST_SDK_DIR.",
+        The SDKs travel inside this binary: a plugin names the copy that seedhost writes into \
+        the project's .seedhost/sdk/<version>/ (kept out of git) by a relative path, with the \
+        version it was made with (`sdk` in its seedhost.toml entry). SEEDHOST_SDK_DIR points \
+        new plugins at a seedhost checkout instead, for work on the SDKs.",
         subcommand_required = true
     )]
     Plugin {
@@ -381,11 +383,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => config,
                 Err(e) => return fail(e),
             };
-            let sdk = match crate::author::sdk_dir(&process_env) {
-                Ok(sdk) => sdk,
-                Err(e) => return fail(e),
-            };
-            plugin_command(&config, &sdk, &process_env, action)
+            plugin_command(&config, &process_env, action)
         }
         Command::Completions { shell } => {
             use clap::CommandFactory;
@@ -534,7 +532,6 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
 /// `seedhost plugin new|build`.
 fn plugin_command(
     config: &Config,
-    sdk: &std::path::Path,
     env: &HashMap<String, String>,
     action: PluginAction,
 ) -> ExitCode {
@@ -546,7 +543,7 @@ fn plugin_command(
                 LangArg::Ts => Lang::TypeScript,
                 LangArg::Python => Lang::Python,
             };
-            match author::create(config, &name, lang, sdk) {
+            match author::create(config, &name, lang, env) {
                 Ok(created) => {
                     for file in &created.files {
                         println!("  wrote {}", file.display());
@@ -561,7 +558,7 @@ fn plugin_command(
                 Err(e) => fail(e),
             }
         }
-        PluginAction::Build { name } => match author::build(config, &name, sdk, env) {
+        PluginAction::Build { name } => match author::build(config, &name, env) {
             Ok(built) => {
                 println!(
                     "built {name} ({}): {} ({:.1} MB) in {:.1} s; {}",

@@ -23,6 +23,7 @@
 //! wasm = "target/wasm32-wasip2/release/catalog.wasm"
 //! source = "plugins/catalog"         # default plugins/NAME: what `seedhost plugin build` builds
 //! optional = false                   # true: `run --all`, `setup`, `verify` skip it, saying so, while it is not built
+//! sdk = ".seedhost/sdk/0.1.0"        # default: the SDK this binary carries; what `plugin build` builds with
 //! tables = ["catalog_journeys", "public.catalog_chapters"]
 //! profiles = ["local", "staging"]
 //! after = []                         # plugins that must run first
@@ -162,6 +163,8 @@ struct RawPlugin {
     source: Option<PathBuf>,
     #[serde(default)]
     optional: bool,
+    #[serde(default)]
+    sdk: Option<PathBuf>,
     tables: Vec<String>,
     profiles: Vec<String>,
     #[serde(default)]
@@ -229,6 +232,10 @@ pub struct PluginConfig {
     /// An example that may be unbuilt: `run --all`, `setup` and `verify` skip
     /// it, saying so, while its component is missing.
     pub optional: bool,
+    /// The SDK it was made with (a directory laid out as a seedhost checkout:
+    /// `plugin-sdk/`, `sdk/typescript/`, `sdk/python/`, `wit/`), or nothing for
+    /// the one this binary carries.
+    pub sdk: Option<PathBuf>,
     /// What it may write and where it may run.
     pub grant: Grant,
     /// Plugins that must run before it.
@@ -363,6 +370,7 @@ impl Config {
                             .unwrap_or_else(|| Path::new("plugins").join(&name)),
                     ),
                     optional: plugin.optional,
+                    sdk: plugin.sdk.map(|sdk| root.join(sdk)),
                     grant: Grant::new(tables, plugin.profiles),
                     after: plugin.after,
                     params,

@@ -182,24 +182,108 @@ fn scaffold_project() -> Project {
     Project::new("")
 }
 
+/// The `seedhost` binary copied out of the checkout, as an install would put it.
+fn installed_binary() -> &'static Path {
+    static COPY: OnceLock<PathBuf> = OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("seedhost-installed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("seedhost");
+        std::fs::copy(env!("CARGO_BIN_EXE_seedhost"), &bin).unwrap();
+        bin
+    })
+}
+
+/// Runs the installed binary in `dir` with this checkout hidden from it: a
+/// private mount namespace with an empty tmpfs over the checkout. Its cache
+/// and the scaffolds' cargo target directory are outside the checkout.
+fn seedhost_hidden(dir: &Path, args: &[&str]) -> Run {
+    assert!(
+        Command::new("id").arg("-u").output().unwrap().stdout == b"0\n",
+        "this test hides the checkout with `unshare -m` and a tmpfs mount, which needs root"
+    );
+    let outside = std::env::temp_dir().join("seedhost-hidden-checkout");
+    let output = Command::new("unshare")
+        .args(["--mount", "--", "sh", "-c"])
+        .arg(r#"mount -t tmpfs -o size=1m,mode=0755 hidden "$0" && exec "$@""#)
+        .arg(workspace())
+        .arg(installed_binary())
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("SUPABASE_DB_URL")
+        .env_remove("RUST_LOG")
+        .env_remove("SEEDHOST_SDK_DIR")
+        .env("SEEDHOST_CACHE_DIR", outside.join("cache"))
+        .env("CARGO_TARGET_DIR", outside.join("scaffolds"))
+        .output()
+        .expect("unshare runs (util-linux)");
+    Run(output)
+}
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
-fn plugin_new_build_run_in_rust_typescript_and_python() {
+fn a_project_made_here_builds_and_runs_in_a_clone_without_the_checkout() {
     need("npm", "builds a TypeScript plugin");
     need("python3", "builds a Python plugin");
-    let project = scaffold_project();
-    let pg = PgDb::create();
-    for lang in ["rust", "ts", "python"] {
+    let made = tempfile::tempdir().unwrap();
+    let langs = ["rust", "ts", "python"];
+    seedhost_hidden(made.path(), &["init"]).ok();
+    for lang in langs {
         let name = format!("hello-{lang}");
-        let made = seedhost_at(project.path(), &["plugin", "new", &name, "--lang", lang]);
-        let out = made.ok().stdout();
+        let out = seedhost_hidden(made.path(), &["plugin", "new", &name, "--lang", lang])
+            .ok()
+            .stdout();
         assert!(
             out.contains(&format!("seedhost plugin build {name}")),
             "{out}"
         );
+    }
+    // What is committed names neither the checkout nor the project's own path.
+    git(made.path(), &["init", "-q"]);
+    git(made.path(), &["add", "."]);
+    git(made.path(), &["commit", "-q", "-m", "seed plugins"]);
+    let committed = git(made.path(), &["ls-files"]);
+    assert!(!committed.contains(".seedhost/"), "{committed}");
+    for file in committed.lines() {
+        let text = std::fs::read_to_string(made.path().join(file)).unwrap();
+        for path in [workspace(), made.path().to_owned()] {
+            assert!(
+                !text.contains(&*path.to_string_lossy()),
+                "{file} names {}:\n{text}",
+                path.display()
+            );
+        }
+    }
+
+    let clones = tempfile::tempdir().unwrap();
+    let clone = clones.path().join("elsewhere");
+    git(
+        clones.path(),
+        &["clone", "-q", &made.path().to_string_lossy(), "elsewhere"],
+    );
+    let pg = PgDb::create();
+    for lang in langs {
+        let name = format!("hello-{lang}");
         {
             let _one = builds();
-            let built = seedhost_at(project.path(), &["plugin", "build", &name]);
-            let out = built.ok().stdout();
+            let out = seedhost_hidden(&clone, &["plugin", "build", &name])
+                .ok()
+                .stdout();
             assert!(out.contains(&format!("built {name}")), "{out}");
         }
         for url in [None, Some(pg.url.as_str())] {
@@ -207,8 +291,7 @@ fn plugin_new_build_run_in_rust_typescript_and_python() {
             if let Some(url) = url {
                 args.extend(["--database-url", url]);
             }
-            let run = seedhost_at(project.path(), &args);
-            let said = run.ok().stderr();
+            let said = seedhost_hidden(&clone, &args).ok().stderr();
             assert!(
                 said.contains(&format!(
                     "{name} ran for local (reference time 2026-05-01T12:00:00"
@@ -217,12 +300,67 @@ fn plugin_new_build_run_in_rust_typescript_and_python() {
             );
         }
     }
-    // A second `new` of the same name changes nothing.
-    let again = seedhost_at(
-        project.path(),
-        &["plugin", "new", "hello-ts", "--lang", "ts"],
+    // npm's lock records the SDK inside the project.
+    let lock = std::fs::read_to_string(clone.join("plugins/hello-ts/package-lock.json")).unwrap();
+    let carried = format!(".seedhost/sdk/{}/sdk/typescript", env!("CARGO_PKG_VERSION"));
+    assert!(lock.contains(&format!("\"../../{carried}\"")), "{lock}");
+    assert!(!lock.contains("../../../"), "{lock}");
+
+    // A plugin made with an SDK this binary does not carry: the error says
+    // which, and what to change.
+    let config = clone.join("seedhost.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let old = text.replacen(
+        &format!(".seedhost/sdk/{}", env!("CARGO_PKG_VERSION")),
+        ".seedhost/sdk/0.0.9",
+        1,
     );
-    assert!(again.failed().contains("already in"));
+    std::fs::write(&config, old).unwrap();
+    let package = clone.join("plugins/hello-rust/Cargo.toml");
+    let manifest = std::fs::read_to_string(&package)
+        .unwrap()
+        .replace(&format!("sdk/{}/", env!("CARGO_PKG_VERSION")), "sdk/0.0.9/");
+    std::fs::write(&package, manifest).unwrap();
+    let out = seedhost_hidden(&clone, &["plugin", "build", "hello-rust"]).failed();
+    assert!(
+        out.contains("plugin `hello-rust` was made with seedhost SDK 0.0.9")
+            && out.contains(&format!(
+                "replace `.seedhost/sdk/0.0.9` with `.seedhost/sdk/{}`",
+                env!("CARGO_PKG_VERSION")
+            ))
+            && out.contains("plugins/hello-rust/Cargo.toml"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_raw_javascript_components_complaint_survives_its_stack_and_abort() {
+    // The examples' build installs the SDK's toolchain.
+    examples();
+    let out = tempfile::tempdir().unwrap();
+    let wasm = out.path().join("raw-throw.wasm");
+    let built = Command::new("node")
+        .arg(workspace().join("sdk/typescript/bin/build.mjs"))
+        .arg(workspace().join("host/tests/fixtures-js/raw-throw.js"))
+        .arg(&wasm)
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let project = Project::new(&format!(
+        "\n[plugins.raw-throw]\nwasm = \"{}\"\ntables = []\nprofiles = [\"local\"]\n",
+        wasm.display()
+    ));
+    let run = project.seedhost(&["run", "raw-throw", "--json"]);
+    let report = run.json();
+    let error = report["plugins"][0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("expected a string") && !error.contains("mozalloc_abort"),
+        "{error}"
+    );
 }
 
 #[test]

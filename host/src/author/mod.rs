@@ -4,9 +4,9 @@
 //! toolchain, then compiles the component into the cache so the first run does
 //! not wait for Cranelift.
 //!
-//! The SDKs and the contract come from a seedhost checkout: the one this binary
-//! was built from, or `SEEDHOST_SDK_DIR`. It holds `plugin-sdk/` (Rust),
-//! `sdk/typescript/`, `sdk/python/` and `wit/`.
+//! The SDKs and the contract travel inside this binary ([`sdk`]): a plugin
+//! names the copy written into its project's `.seedhost/sdk/<version>/`, by a
+//! path relative to itself, so the project builds wherever it is cloned.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,8 @@ use thiserror::Error;
 
 use crate::config::{self, Config, PluginConfig};
 use crate::plan;
+
+pub mod sdk;
 
 /// componentize-py, pinned: 0.25.1 is the release measured with this contract.
 pub const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
@@ -83,9 +85,27 @@ pub enum AuthorError {
     /// The SDKs are not where they were looked for.
     #[error(
         "the seedhost SDKs are not at {0} (it needs plugin-sdk/, sdk/typescript/, sdk/python/ and \
-         wit/): set SEEDHOST_SDK_DIR to a seedhost checkout"
+         wit/): point the plugin's `sdk` in seedhost.toml (or SEEDHOST_SDK_DIR) at a directory that \
+         has them, or remove `sdk` to build with the SDK this seedhost carries"
     )]
     NoSdk(PathBuf),
+    /// The plugin was made with an SDK this binary does not carry.
+    #[error(
+        "plugin `{plugin}` was made with seedhost SDK {version}, which is not in \
+         .seedhost/sdk/{version}/ and which this seedhost (SDK {current}) does not carry: to move it \
+         to {current}, replace `.seedhost/sdk/{version}` with `.seedhost/sdk/{current}` in its \
+         seedhost.toml entry (`sdk`){files}, then `seedhost plugin build {plugin}`; or build it with \
+         seedhost {version}",
+        current = sdk::VERSION
+    )]
+    OldSdk {
+        /// The plugin.
+        plugin: String,
+        /// The SDK version it names.
+        version: String,
+        /// The files of its source that name it too, as ` and in a, b`.
+        files: String,
+    },
     /// A tool the language needs is missing.
     #[error("{lang} plugins need `{tool}`, which is not installed or not on PATH: {hint}")]
     Missing {
@@ -137,24 +157,54 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuthorError + '_ {
     }
 }
 
-/// The seedhost checkout the SDKs come from.
-pub fn sdk_dir(env: &HashMap<String, String>) -> Result<PathBuf, AuthorError> {
-    let dir = match env.get("SEEDHOST_SDK_DIR").filter(|d| !d.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        // The checkout this binary was built from.
-        None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .map(Path::to_owned)
-            .unwrap_or_default(),
-    };
-    let complete = ["plugin-sdk", "sdk/typescript", "sdk/python", "wit"]
-        .iter()
-        .all(|d| dir.join(d).is_dir());
-    if complete {
-        Ok(std::fs::canonicalize(&dir).unwrap_or(dir))
-    } else {
-        Err(AuthorError::NoSdk(dir))
-    }
+/// The SDK directory for `plugin` (or, for `plugin new`, none yet), made
+/// ready: see [`sdk::locate`].
+fn sdk_for(
+    config: &Config,
+    plugin: Option<&PluginConfig>,
+    env: &HashMap<String, String>,
+) -> Result<PathBuf, AuthorError> {
+    let override_dir = env
+        .get("SEEDHOST_SDK_DIR")
+        .filter(|d| !d.is_empty())
+        .map(|d| config.root.join(d));
+    let name = plugin.map_or("", |p| p.name.as_str());
+    let configured = plugin.and_then(|p| p.sdk.as_deref());
+    sdk::locate(&config.root, name, configured, override_dir.as_deref()).map_err(|e| match e {
+        AuthorError::OldSdk {
+            plugin, version, ..
+        } => {
+            let source = plugin_source(config, &plugin);
+            let files = sdk::naming(&source, &version);
+            let files = if files.is_empty() {
+                String::new()
+            } else {
+                let shown: Vec<String> = files
+                    .iter()
+                    .map(|f| {
+                        f.strip_prefix(&config.root)
+                            .unwrap_or(f)
+                            .display()
+                            .to_string()
+                    })
+                    .collect();
+                format!(" and in {}", shown.join(", "))
+            };
+            AuthorError::OldSdk {
+                plugin,
+                version,
+                files,
+            }
+        }
+        other => other,
+    })
+}
+
+fn plugin_source(config: &Config, name: &str) -> PathBuf {
+    config.plugins.get(name).map_or_else(
+        || config.root.join("plugins").join(name),
+        |p| p.source.clone(),
+    )
 }
 
 /// What `plugin new` wrote.
@@ -170,7 +220,12 @@ pub struct Created {
 
 /// Writes plugin `name` in `lang` under `plugins/NAME` of the project and adds
 /// its entry to seedhost.toml. Overwrites nothing.
-pub fn create(config: &Config, name: &str, lang: Lang, sdk: &Path) -> Result<Created, AuthorError> {
+pub fn create(
+    config: &Config,
+    name: &str,
+    lang: Lang,
+    env: &HashMap<String, String>,
+) -> Result<Created, AuthorError> {
     if !config::is_plugin_name(name) || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err(AuthorError::Name(name.to_owned()));
     }
@@ -195,8 +250,9 @@ pub fn create(config: &Config, name: &str, lang: Lang, sdk: &Path) -> Result<Cre
         .append(true)
         .open(&config.path)
         .map_err(io(&config.path))?;
+    let sdk = sdk_for(config, None, env)?;
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let made = write_plugin(config, &dir, &relative, name, lang, sdk, config_text);
+    let made = write_plugin(config, &dir, &relative, name, lang, &sdk, config_text);
     if made.is_err() {
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -218,34 +274,41 @@ fn write_plugin(
         template
             .replace("{{name}}", name)
             .replace("{{sdk}}", &sdk_path)
+            .replace("{{version}}", sdk::VERSION)
     };
     let files: Vec<(&str, &str)> = match lang {
         Lang::Rust => vec![
-            ("Cargo.toml", include_str!("../templates/rust/Cargo.toml")),
-            ("src/lib.rs", include_str!("../templates/rust/lib.rs")),
-            (".gitignore", include_str!("../templates/rust/gitignore")),
+            (
+                "Cargo.toml",
+                include_str!("../../templates/rust/Cargo.toml"),
+            ),
+            ("src/lib.rs", include_str!("../../templates/rust/lib.rs")),
+            (".gitignore", include_str!("../../templates/rust/gitignore")),
         ],
         Lang::TypeScript => vec![
             (
                 "package.json",
-                include_str!("../templates/typescript/package.json"),
+                include_str!("../../templates/typescript/package.json"),
             ),
             (
                 "tsconfig.json",
-                include_str!("../templates/typescript/tsconfig.json"),
+                include_str!("../../templates/typescript/tsconfig.json"),
             ),
             (
                 "src/index.ts",
-                include_str!("../templates/typescript/index.ts"),
+                include_str!("../../templates/typescript/index.ts"),
             ),
             (
                 ".gitignore",
-                include_str!("../templates/typescript/gitignore"),
+                include_str!("../../templates/typescript/gitignore"),
             ),
         ],
         Lang::Python => vec![
-            ("app.py", include_str!("../templates/python/app.py")),
-            (".gitignore", include_str!("../templates/python/gitignore")),
+            ("app.py", include_str!("../../templates/python/app.py")),
+            (
+                ".gitignore",
+                include_str!("../../templates/python/gitignore"),
+            ),
         ],
     };
     let mut written = Vec::new();
@@ -262,10 +325,12 @@ fn write_plugin(
         "\n# A {} plugin: `seedhost plugin build {name}`, then `seedhost run {name}`.\n\
          [plugins.{name}]\n\
          wasm = \"{}\"\n\
+         sdk = \"{}\"   # the seedhost SDK it was made with\n\
          tables = []            # the tables it may write\n\
          profiles = [\"local\"]   # the profiles it may run in\n",
         lang.label(),
-        wasm.display()
+        wasm.display(),
+        relative_path(&config.root, sdk),
     );
     if !text.ends_with('\n') && !text.is_empty() {
         text.push('\n');
@@ -319,10 +384,10 @@ pub struct Built {
 pub fn build(
     config: &Config,
     name: &str,
-    sdk: &Path,
     env: &HashMap<String, String>,
 ) -> Result<Built, AuthorError> {
     let mut plugin = config.plugin(name).map_err(AuthorError::Unknown)?.clone();
+    let sdk = &sdk_for(config, Some(&plugin), env)?;
     // The tools run in the source directory: paths from a relative --config
     // must not be read from there.
     for path in [&mut plugin.wasm, &mut plugin.source] {
@@ -606,14 +671,14 @@ mod tests {
 
     #[test]
     fn new_writes_the_template_and_an_entry_that_loads() {
-        let sdk = sdk_dir(&HashMap::new()).unwrap();
+        let env = HashMap::new();
         for (name, lang, file) in [
             ("seed-rs", Lang::Rust, "src/lib.rs"),
             ("seed-ts", Lang::TypeScript, "src/index.ts"),
             ("seed-py", Lang::Python, "app.py"),
         ] {
             let (dir, config) = project();
-            let created = create(&config, name, lang, &sdk).unwrap();
+            let created = create(&config, name, lang, &env).unwrap();
             let source = std::fs::read_to_string(created.dir.join(file)).unwrap();
             assert!(source.contains(name) && !source.contains("{{"), "{source}");
             assert_eq!(Lang::of(&created.dir), Some(lang));
@@ -628,7 +693,7 @@ mod tests {
             );
             // Nothing is overwritten.
             assert!(matches!(
-                create(&config, name, lang, &sdk),
+                create(&config, name, lang, &env),
                 Err(AuthorError::Exists(_))
             ));
         }
@@ -636,19 +701,19 @@ mod tests {
 
     #[test]
     fn new_refuses_bad_names_and_existing_directories() {
-        let sdk = sdk_dir(&HashMap::new()).unwrap();
+        let env = HashMap::new();
         let (dir, config) = project();
         for bad in ["", "Seed", "9seed", "a b", "../x"] {
             assert!(
                 matches!(
-                    create(&config, bad, Lang::Rust, &sdk),
+                    create(&config, bad, Lang::Rust, &env),
                     Err(AuthorError::Name(_))
                 ),
                 "{bad}"
             );
         }
         std::fs::create_dir_all(dir.path().join("plugins/taken")).unwrap();
-        let err = create(&config, "taken", Lang::Python, &sdk).unwrap_err();
+        let err = create(&config, "taken", Lang::Python, &env).unwrap_err();
         assert!(err.to_string().contains("plugins/taken exists"), "{err}");
         let text = std::fs::read_to_string(&config.path).unwrap();
         assert!(!text.contains("taken"), "no entry for a refused plugin");
@@ -656,26 +721,49 @@ mod tests {
 
     #[test]
     fn new_makes_nothing_when_seedhost_toml_cannot_be_used() {
-        let sdk = sdk_dir(&HashMap::new()).unwrap();
         let (dir, config) = project();
         // Gone since it was loaded, and a directory in its place: unreadable
         // and unwritable, even for root.
         std::fs::remove_file(&config.path).unwrap();
         std::fs::create_dir(&config.path).unwrap();
-        let err = create(&config, "seed", Lang::Python, &sdk).unwrap_err();
+        let err = create(&config, "seed", Lang::Python, &HashMap::new()).unwrap_err();
         assert!(err.to_string().contains("seedhost.toml"), "{err}");
         assert!(!dir.path().join("plugins/seed").exists());
     }
 
     #[test]
-    fn sdk_dir_must_hold_every_sdk() {
-        let empty = tempfile::tempdir().unwrap();
-        let env = HashMap::from([(
-            "SEEDHOST_SDK_DIR".to_owned(),
-            empty.path().display().to_string(),
-        )]);
-        let err = sdk_dir(&env).unwrap_err().to_string();
-        assert!(err.contains("SEEDHOST_SDK_DIR"), "{err}");
+    fn new_names_the_carried_sdk_by_a_relative_path_with_its_version() {
+        let env = HashMap::new();
+        let carried = format!(".seedhost/sdk/{}", sdk::VERSION);
+        for (name, lang, files) in [
+            ("seed-rs", Lang::Rust, &["Cargo.toml"][..]),
+            (
+                "seed-ts",
+                Lang::TypeScript,
+                &["package.json", "tsconfig.json"][..],
+            ),
+            ("seed-py", Lang::Python, &[][..]),
+        ] {
+            let (dir, config) = project();
+            let created = create(&config, name, lang, &env).unwrap();
+            for file in files {
+                let text = std::fs::read_to_string(created.dir.join(file)).unwrap();
+                assert!(
+                    text.contains(&format!("../../{carried}/")),
+                    "{file}: {text}"
+                );
+            }
+            for file in &created.files {
+                let text = std::fs::read_to_string(dir.path().join(file)).unwrap();
+                let root = dir.path().to_string_lossy();
+                assert!(!text.contains(&*root), "{}: {text}", file.display());
+                assert!(!text.contains(env!("CARGO_MANIFEST_DIR")), "{text}");
+            }
+            let config = Config::load(&dir.path().join("seedhost.toml")).unwrap();
+            assert_eq!(config.plugins[name].sdk, Some(dir.path().join(&carried)));
+            // The SDK is there for an editor at once, and built with later.
+            assert!(dir.path().join(&carried).join("wit/plugin.wit").is_file());
+        }
     }
 
     #[test]
