@@ -47,14 +47,15 @@ pub struct Initialized {
 
 const SUPABASE_CONFIG: &str = r#"# seedhost: SQL migrations, then seed plugins (sandboxed WebAssembly components).
 #
-# The Supabase CLI and seedhost share these migrations. On a Supabase database
-# seedhost records what it applies in supabase_migrations.schema_migrations too,
-# so `supabase migration list` agrees with `seedhost status`, and it adopts what
-# `supabase db push` applied instead of running it again.
+# The Supabase CLI and seedhost share these migrations and one history: on every
+# PostgreSQL database seedhost records what it applies in
+# supabase_migrations.schema_migrations too (a CI service container or a plain
+# staging server included), so `supabase migration list` agrees with `seedhost
+# status`, and it adopts what `supabase db push` applied instead of running it again.
 migrations = "supabase/migrations"
 smoke = "supabase/smoke"
 reset_schemas = ["public"]
-supabase_history = "auto"    # auto: on databases that look like Supabase's; or always, never
+supabase_history = "always"  # always: every PostgreSQL database; auto: only those that look like Supabase's; never
 
 [limits]
 cpu_seconds = 60

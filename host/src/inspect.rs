@@ -2,7 +2,7 @@
 //! record, and the configured plugins) and `smoke` (the checks of `smoke/`).
 //! Neither changes the database, nor creates the embedded default to look at it.
 
-use crate::config::Config;
+use crate::config::{Config, SupabaseHistory};
 use crate::db::Database;
 use crate::migrate;
 use crate::plan::{self, Destination, RunError};
@@ -89,12 +89,18 @@ async fn status_inner(
     // The embedded default that was never created has applied nothing; do not
     // create it just to look.
     if plan::default_database_missing(config, &profile) {
-        report.migrations = migrate::status(&files, &[]);
+        report.migrations = migrate::status(&files, &[], &[]);
         return Ok(());
     }
     let db = Database::connect_with(&profile.database_url, plan::timeouts(config)).await?;
     let applied = migrate::applied(&db).await;
+    // The Supabase CLI's history counts where seedhost's record is missing or
+    // behind (after `supabase db reset` or `db push`), as `migrate` adopts it.
+    let cli = match config.supabase_history {
+        SupabaseHistory::Never => Ok(Vec::new()),
+        SupabaseHistory::Auto | SupabaseHistory::Always => migrate::supabase_versions(&db).await,
+    };
     db.close().await;
-    report.migrations = migrate::status(&files, &applied?);
+    report.migrations = migrate::status(&files, &applied?, &cli?);
     Ok(())
 }

@@ -437,11 +437,14 @@ impl Report for StatusReport {
         let mut out = header(&self.env, self.database.as_deref());
         let mut table = new_table(["version", "migration", "state"]);
         for m in &self.migrations {
-            let state = match m.state {
-                migrate::State::Applied => "applied",
-                migrate::State::Pending => "pending",
-                migrate::State::Changed => "CHANGED since applied",
-                migrate::State::Missing => "MISSING file",
+            let state = match (m.state, m.applied_by) {
+                (migrate::State::Applied, Some(migrate::AppliedBy::SupabaseCli)) => {
+                    "applied by the Supabase CLI (migrate adopts it)"
+                }
+                (migrate::State::Applied, _) => "applied",
+                (migrate::State::Pending, _) => "pending",
+                (migrate::State::Changed, _) => "CHANGED since applied",
+                (migrate::State::Missing, _) => "MISSING file",
             };
             table.add_row([m.version.to_string(), m.name.clone(), state.to_owned()]);
         }

@@ -405,6 +405,8 @@ pub struct Entry {
     pub name: String,
     /// Where it stands.
     pub state: State,
+    /// Whose history records it; nothing while it is pending.
+    pub applied_by: Option<AppliedBy>,
 }
 
 /// Where a migration stands.
@@ -421,20 +423,44 @@ pub enum State {
     Missing,
 }
 
-/// Compares files with what the database recorded, without changing anything.
-pub fn status(files: &[MigrationFile], applied: &[sqlx::migrate::AppliedMigration]) -> Vec<Entry> {
+/// Whose history records a migration as applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppliedBy {
+    /// seedhost's own record, with the file's checksum.
+    Seedhost,
+    /// Only the Supabase CLI's history (`supabase db push`, or the replay of
+    /// `supabase db reset`): it keeps no checksum to compare, and the next
+    /// `migrate` adopts it without running it.
+    SupabaseCli,
+}
+
+/// Compares files with what the database recorded, without changing anything:
+/// seedhost's record first, then the Supabase CLI's history (`cli`, its
+/// versions as text) for what seedhost's record lacks.
+pub fn status(
+    files: &[MigrationFile],
+    applied: &[sqlx::migrate::AppliedMigration],
+    cli: &[String],
+) -> Vec<Entry> {
     let mut entries: Vec<Entry> = files
         .iter()
         .map(|f| {
-            let state = match applied.iter().find(|a| a.version == f.version()) {
-                Some(a) if a.checksum == f.migration.checksum => State::Applied,
-                Some(_) => State::Changed,
-                None => State::Pending,
+            let (state, applied_by) = match applied.iter().find(|a| a.version == f.version()) {
+                Some(a) if a.checksum == f.migration.checksum => {
+                    (State::Applied, Some(AppliedBy::Seedhost))
+                }
+                Some(_) => (State::Changed, Some(AppliedBy::Seedhost)),
+                None if cli.contains(&f.version_text) => {
+                    (State::Applied, Some(AppliedBy::SupabaseCli))
+                }
+                None => (State::Pending, None),
             };
             Entry {
                 version: f.version(),
                 name: f.stem.clone(),
                 state,
+                applied_by,
             }
         })
         .collect();
@@ -444,6 +470,19 @@ pub fn status(files: &[MigrationFile], applied: &[sqlx::migrate::AppliedMigratio
                 version: a.version,
                 name: format!("{} (file missing)", a.version),
                 state: State::Missing,
+                applied_by: Some(AppliedBy::Seedhost),
+            });
+        }
+    }
+    for version in cli {
+        let known = files.iter().any(|f| f.version_text == *version)
+            || entries.iter().any(|e| e.version.to_string() == *version);
+        if let (false, Ok(number)) = (known, version.parse::<i64>()) {
+            entries.push(Entry {
+                version: number,
+                name: format!("{version} (file missing)"),
+                state: State::Missing,
+                applied_by: Some(AppliedBy::SupabaseCli),
             });
         }
     }

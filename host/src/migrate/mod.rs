@@ -15,8 +15,8 @@ mod lock;
 mod supabase;
 
 pub use apply::{
-    Applied, Entry, MigrateSettings, Repaired, State, TABLE, applied, apply_in, apply_pending,
-    repair, status, supabase_versions,
+    Applied, AppliedBy, Entry, MigrateSettings, Repaired, State, TABLE, applied, apply_in,
+    apply_pending, repair, status, supabase_versions,
 };
 pub use error::MigrationError;
 pub use files::{

@@ -22,3 +22,4 @@ mod sandbox;
 mod secrets;
 mod store;
 mod supabase;
+mod supabase_cli;

@@ -431,6 +431,9 @@ fn init_in_a_supabase_project_shares_its_migrations() {
     };
     let said = run(&["init"]);
     assert!(said.contains("a Supabase project"), "{said}");
+    // One history with the CLI on every PostgreSQL database, a plain one too.
+    let config = std::fs::read_to_string(dir.path().join("seedhost.toml")).unwrap();
+    assert!(config.contains("supabase_history = \"always\""), "{config}");
     let status: serde_json::Value = serde_json::from_str(&run(&["status", "--json"])).unwrap();
     let names: Vec<&str> = status["migrations"]
         .as_array()
