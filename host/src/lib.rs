@@ -13,7 +13,7 @@
 //! runs what writes, [`inspect`] what only reads (status, [`smoke`]),
 //! [`verify`] checks plugins for CI; [`migrate`] brings the schema up to date;
 //! [`author`] makes and builds plugins in Rust, TypeScript and Python.
-//! `host/tests/layers.rs` fails on any import that points up this list.
+//! `host/tests/imports.rs` fails on any import that points up this list.
 
 #![warn(missing_docs)]
 
