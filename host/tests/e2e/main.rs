@@ -14,6 +14,7 @@ mod faults;
 mod hardening;
 mod layers;
 mod migrations;
+mod npm;
 mod paths;
 mod polyglot;
 mod profiles;

@@ -334,6 +334,37 @@ fn a_project_made_here_builds_and_runs_in_a_clone_without_the_checkout() {
 }
 
 #[test]
+fn the_examples_build_in_a_fresh_clone_with_a_binary_built_elsewhere() {
+    need("npm", "builds plugins/catalog-ts");
+    need("python3", "builds plugins/catalog-py");
+    // This repository as committed, cloned where nothing was installed, and
+    // a binary whose own checkout is hidden: each example builds with the
+    // clone's SDKs (`sdk = "."`), not the checkout the binary came from.
+    let clones = tempfile::tempdir().unwrap();
+    git(
+        clones.path(),
+        &["clone", "-q", &workspace().to_string_lossy(), "seedhost"],
+    );
+    let clone = clones.path().join("seedhost");
+    for name in ["catalog-ts", "catalog-py"] {
+        let _one = builds();
+        let out = seedhost_hidden(&clone, &["plugin", "build", name])
+            .ok()
+            .stdout();
+        assert!(out.contains(&format!("built {name}")), "{out}");
+    }
+    assert!(
+        clone
+            .join("sdk/typescript/node_modules/@bytecodealliance/componentize-js")
+            .is_dir()
+    );
+    assert!(
+        !clone.join(".seedhost/sdk").exists(),
+        "the clone's own SDKs were used"
+    );
+}
+
+#[test]
 fn a_raw_javascript_components_complaint_survives_its_stack_and_abort() {
     // The examples' build installs the SDK's toolchain.
     examples();
