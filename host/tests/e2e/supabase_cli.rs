@@ -97,6 +97,17 @@ pub fn supabase_project() -> tempfile::TempDir {
     dir
 }
 
+/// `seedhost migrate --json` on `url`: its report.
+fn migrate(dir: &Path, url: &str) -> serde_json::Value {
+    seedhost_in(
+        dir,
+        &shared_cache(),
+        &["migrate", "--database-url", url, "--json"],
+        &[],
+    )
+    .ok_json()
+}
+
 /// Each migration's state and who recorded it, from `status --json`.
 fn states(dir: &Path, url: &str) -> Vec<(String, String, String)> {
     let status = seedhost_in(
@@ -150,13 +161,7 @@ fn init_keeps_the_clis_history_on_a_plain_postgres_so_both_tools_agree() {
     let pg = PgDb::create();
 
     // seedhost migrates first: the CLI lists both applied and pushes nothing.
-    let report = seedhost_in(
-        dir,
-        &shared_cache(),
-        &["migrate", "--database-url", &pg.url, "--json"],
-        &[],
-    )
-    .ok_json();
+    let report = migrate(dir, &pg.url);
     assert_eq!(report["migrations"]["applied"].as_array().unwrap().len(), 2);
     assert_eq!(
         cli_applied(dir, &pg.url),
@@ -191,13 +196,7 @@ fn init_keeps_the_clis_history_on_a_plain_postgres_so_both_tools_agree() {
     .ok()
     .stdout();
     assert!(human.contains("applied by the Supabase CLI"), "{human}");
-    let report = seedhost_in(
-        dir,
-        &shared_cache(),
-        &["migrate", "--database-url", &pg.url, "--json"],
-        &[],
-    )
-    .ok_json();
+    let report = migrate(dir, &pg.url);
     assert_eq!(report["migrations"]["applied"], serde_json::json!([]));
     assert_eq!(
         report["migrations"]["adopted"],
@@ -238,13 +237,7 @@ fn init_keeps_the_clis_history_on_a_plain_postgres_so_both_tools_agree() {
             .all(|(_, state, by)| state == "applied" && by == "supabase_cli"),
         "{after_reset:?}"
     );
-    let report = seedhost_in(
-        dir,
-        &shared_cache(),
-        &["migrate", "--database-url", &pg.url, "--json"],
-        &[],
-    )
-    .ok_json();
+    let report = migrate(dir, &pg.url);
     assert_eq!(report["migrations"]["applied"], serde_json::json!([]));
     assert_eq!(report["migrations"]["adopted"].as_array().unwrap().len(), 4);
     assert_eq!(pg.db().count("likes"), 0, "the tables are there, and empty");
