@@ -278,37 +278,31 @@ fn write_plugin(
     };
     let files: Vec<(&str, &str)> = match lang {
         Lang::Rust => vec![
-            (
-                "Cargo.toml",
-                include_str!("../../templates/rust/Cargo.toml"),
-            ),
-            ("src/lib.rs", include_str!("../../templates/rust/lib.rs")),
-            (".gitignore", include_str!("../../templates/rust/gitignore")),
+            ("Cargo.toml", include_str!("../templates/rust/Cargo.toml")),
+            ("src/lib.rs", include_str!("../templates/rust/lib.rs")),
+            (".gitignore", include_str!("../templates/rust/gitignore")),
         ],
         Lang::TypeScript => vec![
             (
                 "package.json",
-                include_str!("../../templates/typescript/package.json"),
+                include_str!("../templates/typescript/package.json"),
             ),
             (
                 "tsconfig.json",
-                include_str!("../../templates/typescript/tsconfig.json"),
+                include_str!("../templates/typescript/tsconfig.json"),
             ),
             (
                 "src/index.ts",
-                include_str!("../../templates/typescript/index.ts"),
+                include_str!("../templates/typescript/index.ts"),
             ),
             (
                 ".gitignore",
-                include_str!("../../templates/typescript/gitignore"),
+                include_str!("../templates/typescript/gitignore"),
             ),
         ],
         Lang::Python => vec![
-            ("app.py", include_str!("../../templates/python/app.py")),
-            (
-                ".gitignore",
-                include_str!("../../templates/python/gitignore"),
-            ),
+            ("app.py", include_str!("../templates/python/app.py")),
+            (".gitignore", include_str!("../templates/python/gitignore")),
         ],
     };
     let mut written = Vec::new();
@@ -327,7 +321,9 @@ fn write_plugin(
          wasm = \"{}\"\n\
          sdk = \"{}\"   # the seedhost SDK it was made with\n\
          tables = []            # the tables it may write\n\
-         profiles = [\"local\"]   # the profiles it may run in\n",
+         profiles = [\"local\"]   # the profiles it may run in\n\
+         policy = \"always\"      # when `run` runs it: always; on-change (its component, params, \
+         profile, a migration or a plugin it comes after changed); once\n",
         lang.label(),
         wasm.display(),
         relative_path(&config.root, sdk),
