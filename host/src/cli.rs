@@ -71,6 +71,20 @@ pub(crate) enum Command {
     Init,
     /// Show applied, pending and changed migrations, and the configured plugins
     Status(DbArgs),
+    /// Say what `run` with the same arguments would do, changing nothing
+    #[command(
+        long_about = "Say what `seedhost run` with the same arguments would do, \
+        changing nothing: the migrations it would apply (or adopt from the Supabase CLI's \
+        history), then per plugin `run` or `skip` with the reason its policy gives \
+        (`unchanged since …`, `once: ran at …`), and the plugins it would refuse (grant, \
+        profile, not built). No plugin is loaded: components are only hashed.\n\n\
+        --counts dry-runs what would run and gives its rows inserted, updated and left \
+        unchanged per table. --detailed-exitcode exits 0 when nothing would change, 2 when \
+        something would (a migration, a plugin that would run; with --counts, one that would \
+        insert or update rows) and 1 on any error, bad usage included, so a pipeline can \
+        gate on it. Without names or --all, every plugin granted the profile."
+    )]
+    Plan(PlanArgs),
     /// Create migrations/<UTC yyyymmddhhmmss>_<description>.sql
     New {
         /// What the migration does, in snake_case, starting with a verb: add_, fix_, remove_, create_
@@ -243,6 +257,44 @@ pub(crate) struct RunArgs {
     #[arg(long, value_name = "INSTANT", value_parser = parse_now)]
     pub now: Option<String>,
 
+    /// Run the selected plugins whatever their `policy` (on-change, once) says
+    #[arg(long)]
+    pub ignore_policy: bool,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// Plugins `run` would be given, in this order (default: every plugin granted the profile)
+    #[arg(value_name = "PLUGIN")]
+    pub plugins: Vec<String>,
+
+    /// Every plugin the profile is granted, in dependency order (the default)
+    #[arg(long, conflicts_with = "plugins")]
+    pub all: bool,
+
+    /// A plugin parameter, as `run --param` would set it (repeatable)
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+
+    /// The reference time, as `run --now` would set it (RFC 3339)
+    #[arg(long, value_name = "INSTANT", value_parser = parse_now)]
+    pub now: Option<String>,
+
+    /// Plan as `run --ignore-policy` would run
+    #[arg(long)]
+    pub ignore_policy: bool,
+
+    /// Dry-run what would run and report its rows per table
+    #[arg(long)]
+    pub counts: bool,
+
+    /// Exit 0 when nothing would change, 2 when something would, 1 on error
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
     #[command(flatten)]
     pub db: DbArgs,
 }
@@ -322,6 +374,19 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         .init();
 }
 
+/// Parses the command line. Bad usage exits 2 with clap's message, except
+/// under `--detailed-exitcode`, where 2 means "would change": it exits 1.
+pub fn parse() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() && std::env::args().any(|a| a == "--detailed-exitcode") => {
+            let _ = e.print();
+            std::process::exit(1)
+        }
+        Err(e) => e.exit(),
+    }
+}
+
 /// Runs a parsed command; the exit status is 0 only if everything succeeded.
 pub async fn dispatch(cli: Cli) -> ExitCode {
     let process_env: HashMap<String, String> = std::env::vars().collect();
@@ -350,6 +415,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 reset: None,
                 progress: !cli.quiet && !args.db.json && std::io::stderr().is_terminal(),
                 twice: false,
+                ignore_policy: args.ignore_policy,
             };
             let report = match config {
                 Ok(config) => runner::run(&config, &destination(&args.db), &options).await,
@@ -516,6 +582,27 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             {
                 return fail(format!("cannot write {}: {e}", path.display()));
             }
+            finish(&report, args.db.json)
+        }
+        Command::Plan(args) => {
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => return fail(e),
+            };
+            let options = RunOptions {
+                all: args.plugins.is_empty(),
+                plugins: args.plugins,
+                params: args.params,
+                now: args.now,
+                ignore_policy: args.ignore_policy,
+                ..RunOptions::default()
+            };
+            let extra = crate::preview::PlanOptions {
+                counts: args.counts,
+                detailed_exitcode: args.detailed_exitcode,
+            };
+            let report =
+                crate::preview::plan(&config, &destination(&args.db), &options, extra).await;
             finish(&report, args.db.json)
         }
         Command::Status(db) => {

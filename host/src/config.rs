@@ -24,6 +24,7 @@
 //! source = "plugins/catalog"         # default plugins/NAME: what `seedhost plugin build` builds
 //! optional = false                   # true: `run --all`, `setup`, `verify` skip it, saying so, while it is not built
 //! sdk = ".seedhost/sdk/0.1.0"        # default: the SDK this binary carries; what `plugin build` builds with
+//! policy = "always"                  # default; "on-change": only when it or what it follows changed; "once"
 //! tables = ["catalog_journeys", "public.catalog_chapters"]
 //! profiles = ["local", "staging"]
 //! after = []                         # plugins that must run first
@@ -165,6 +166,8 @@ struct RawPlugin {
     optional: bool,
     #[serde(default)]
     sdk: Option<PathBuf>,
+    #[serde(default)]
+    policy: Policy,
     tables: Vec<String>,
     profiles: Vec<String>,
     #[serde(default)]
@@ -173,6 +176,32 @@ struct RawPlugin {
     params: BTreeMap<String, String>,
     #[serde(default)]
     limits: RawLimits,
+}
+
+/// When `run` runs a plugin, given what the seed ledger of the database says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Policy {
+    /// Every time it is selected.
+    #[default]
+    Always,
+    /// Unless its last successful run in this database had the same component,
+    /// parameters and profile, no migration was applied or adopted since, and
+    /// no plugin it comes `after` (directly or not) ran since.
+    OnChange,
+    /// Only while the ledger holds no successful run of it.
+    Once,
+}
+
+impl Policy {
+    /// Its name in seedhost.toml.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Always => "always",
+            Policy::OnChange => "on-change",
+            Policy::Once => "once",
+        }
+    }
 }
 
 /// Whether seedhost also keeps the Supabase CLI's migration history
@@ -236,6 +265,8 @@ pub struct PluginConfig {
     /// `plugin-sdk/`, `sdk/typescript/`, `sdk/python/`, `wit/`), or nothing for
     /// the one this binary carries.
     pub sdk: Option<PathBuf>,
+    /// When `run` runs it.
+    pub policy: Policy,
     /// What it may write and where it may run.
     pub grant: Grant,
     /// Plugins that must run before it.
@@ -371,6 +402,7 @@ impl Config {
                     ),
                     optional: plugin.optional,
                     sdk: plugin.sdk.map(|sdk| root.join(sdk)),
+                    policy: plugin.policy,
                     grant: Grant::new(tables, plugin.profiles),
                     after: plugin.after,
                     params,

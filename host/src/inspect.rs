@@ -4,10 +4,12 @@
 
 use crate::config::{Config, SupabaseHistory};
 use crate::db::Database;
+use crate::ledger;
 use crate::migrate;
-use crate::plan::{self, Destination, RunError};
+use crate::plan::{self, Destination, RunError, RunOptions};
+use crate::policy;
 use crate::redact::redact;
-use crate::report::{PluginEntry, SmokeReport, StatusReport};
+use crate::report::{LastRunEntry, PluginEntry, SmokeReport, StatusReport};
 use crate::smoke;
 
 /// Runs the smoke checks that apply to the profile, read-only.
@@ -63,6 +65,8 @@ pub async fn status(config: &Config, destination: &Destination) -> StatusReport 
             tables: p.grant.tables().iter().map(ToString::to_string).collect(),
             profiles: p.grant.profiles().to_vec(),
             after: p.after.clone(),
+            policy: p.policy.name(),
+            last_run: None,
         })
         .collect();
     let mut report = StatusReport {
@@ -100,7 +104,25 @@ async fn status_inner(
         SupabaseHistory::Never => Ok(Vec::new()),
         SupabaseHistory::Auto | SupabaseHistory::Always => migrate::supabase_versions(&db).await,
     };
+    let ledger = ledger::last_runs(&db).await;
     db.close().await;
     report.migrations = migrate::status(&files, &applied?, &cli?);
+    let ledger = ledger?;
+    for entry in &mut report.plugins {
+        let Some(plugin) = config.plugins.get(&entry.name) else {
+            continue;
+        };
+        let params = plan::params_for(config, &destination.env, plugin, &RunOptions::default());
+        let digest = plan::component_digest(&plugin.wasm);
+        let params_digest = ledger::params_digest(&params);
+        entry.last_run =
+            policy::changed_since(&ledger, &plugin.name, digest.as_deref(), &params_digest).map(
+                |(last, changed)| LastRunEntry {
+                    finished_at: last.finished_at.clone(),
+                    profile: last.profile.clone(),
+                    changed,
+                },
+            );
+    }
     Ok(())
 }

@@ -2,10 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = seedhost::cli::Cli::parse();
+    let cli = seedhost::cli::parse();
     seedhost::cli::init_logging(cli.verbose, cli.quiet);
     match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

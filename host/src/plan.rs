@@ -78,6 +78,8 @@ pub struct RunOptions {
     /// In a dry run, run each plugin a second time right after the first, in
     /// the same transaction, and report what the second run did (`verify`).
     pub twice: bool,
+    /// `--ignore-policy`: run the selected plugins whatever their policy.
+    pub ignore_policy: bool,
 }
 
 /// What makes a reset of a profile other than `local` deliberate: `--force`
@@ -113,7 +115,7 @@ pub fn decide<'c>(
     options: &RunOptions,
     skipped: &mut Skipped,
 ) -> Result<Plan<'c>, RunError> {
-    let (plugins, not_run) = select(config, options, &destination.env)?;
+    let (plugins, not_run) = select(config, options, &destination.env, false)?;
     skipped.extend(not_run);
     let profile = resolve(config, destination)?;
     if let Some(guard) = &options.reset {
@@ -252,6 +254,37 @@ pub fn sandbox(
     Ok(sandbox)
 }
 
+/// The parameters `plugin` gets in profile `env`: the reference time (the
+/// profile's), its own parameters, `--param`s, then `--now` over all of them.
+/// (Every source was checked and made UTC when it was read.)
+pub fn params_for(
+    config: &Config,
+    env: &str,
+    plugin: &PluginConfig,
+    options: &RunOptions,
+) -> BTreeMap<String, String> {
+    let mut params = BTreeMap::from([(crate::config::NOW_PARAM.to_owned(), config.now_for(env))]);
+    params.extend(plugin.params.clone());
+    params.extend(options.params.iter().cloned());
+    if let Some(now) = &options.now {
+        params.insert(crate::config::NOW_PARAM.to_owned(), now.clone());
+    }
+    params
+}
+
+/// SHA-256 of a component file, lowercase hex; nothing when it cannot be read.
+pub fn component_digest(wasm: &std::path::Path) -> Option<String> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(wasm).ok()?;
+    Some(crate::ledger::hex(&Sha256::digest(&bytes)))
+}
+
+/// The newest migration a database has once it is migrated: the last file's
+/// version (files are in version order).
+pub fn newest_migration(migrations: &[MigrationFile]) -> Option<&str> {
+    migrations.last().map(|m| m.version_text.as_str())
+}
+
 /// Whether `plugin` is an optional one whose component is not built: `run
 /// --all`, `setup` and `verify` skip it, saying so.
 pub fn unbuilt_optional(plugin: &PluginConfig) -> bool {
@@ -267,12 +300,15 @@ pub fn cache_dir(config: &Config, env: &HashMap<String, String>) -> PathBuf {
 }
 
 /// The plugins to run, in order, and those skipped with the reason. Named
-/// plugins must exist and be granted the profile; with `--all`, every plugin
-/// granted the profile runs, in dependency order, and the others are skipped.
-fn select<'c>(
+/// plugins must exist and be granted the profile (with `list_refused`, one
+/// that is not, or is not built, is skipped with the reason instead: `plan`
+/// lists what `run` would refuse); with `--all`, every plugin granted the
+/// profile runs, in dependency order, and the others are skipped.
+pub fn select<'c>(
     config: &'c Config,
     options: &RunOptions,
     env: &str,
+    list_refused: bool,
 ) -> Result<(Vec<&'c PluginConfig>, Skipped), RunError> {
     if options.all && !options.plugins.is_empty() {
         return Err(RunError::Plan(
@@ -294,19 +330,26 @@ fn select<'c>(
     };
     if !options.all {
         let mut chosen = Vec::new();
+        let mut refused = Vec::new();
         for name in &options.plugins {
             let plugin = config.plugin(name).map_err(RunError::Plan)?;
-            if !plugin.grant.allows_profile(env) {
-                return Err(refuse(plugin));
-            }
-            if !plugin.wasm.exists() {
-                return Err(RunError::Plan(not_built(plugin)));
-            }
-            if !chosen.iter().any(|p: &&PluginConfig| p.name == *name) {
-                chosen.push(plugin);
+            let refusal = if !plugin.grant.allows_profile(env) {
+                Some(refuse(plugin))
+            } else if !plugin.wasm.exists() {
+                Some(RunError::Plan(not_built(plugin)))
+            } else {
+                None
+            };
+            match refusal {
+                Some(e) if list_refused => refused.push((plugin.name.clone(), e.to_string())),
+                Some(e) => return Err(e),
+                None if !chosen.iter().any(|p: &&PluginConfig| p.name == *name) => {
+                    chosen.push(plugin);
+                }
+                None => {}
             }
         }
-        return Ok((chosen, Vec::new()));
+        return Ok((chosen, refused));
     }
     let order = dependency_order(&config.plugins)?;
     let mut chosen = Vec::new();
@@ -425,10 +468,10 @@ mod tests {
             all: true,
             ..Default::default()
         };
-        let (chosen, skipped) = select(&c, &options, "staging").unwrap();
+        let (chosen, skipped) = select(&c, &options, "staging", false).unwrap();
         assert_eq!(names(&chosen), ["curriculum", "catalog"]);
         assert_eq!(skipped[0].0, "test-users");
-        let (chosen, skipped) = select(&c, &options, "local").unwrap();
+        let (chosen, skipped) = select(&c, &options, "local", false).unwrap();
         assert_eq!(names(&chosen), ["curriculum", "catalog", "test-users"]);
         assert!(skipped.is_empty());
     }
@@ -461,7 +504,7 @@ mod tests {
             all: true,
             ..Default::default()
         };
-        let (chosen, skipped) = select(&c, &all, "local").unwrap();
+        let (chosen, skipped) = select(&c, &all, "local", false).unwrap();
         // The optional one is skipped, with the reason; the required one is
         // kept, so that loading it fails loudly.
         assert_eq!(names(&chosen), ["built", "needed"]);
@@ -476,7 +519,7 @@ mod tests {
             plugins: vec!["example".into()],
             ..Default::default()
         };
-        let err = select(&c, &named, "local").unwrap_err().to_string();
+        let err = select(&c, &named, "local", false).unwrap_err().to_string();
         assert!(err.contains("dist/example.wasm is not built"), "{err}");
     }
 
@@ -487,7 +530,7 @@ mod tests {
             plugins: vec!["test-users".into()],
             ..Default::default()
         };
-        let err = select(&c, &options, "staging").unwrap_err();
+        let err = select(&c, &options, "staging", false).unwrap_err();
         let message = err.to_string();
         assert!(
             message.contains("`test-users` may run only in profile local"),

@@ -8,7 +8,8 @@ use serde::{Serialize, Serializer};
 
 use crate::migrate;
 
-fn new_table<const N: usize>(header: [&str; N]) -> Table {
+/// A table for people, in the style of every report.
+pub fn new_table<const N: usize>(header: [&str; N]) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_header(header);
     table
@@ -35,7 +36,7 @@ pub trait Report: Serialize {
 }
 
 /// The first line of every report: profile and (redacted) database.
-fn header(env: &str, database: Option<&str>) -> String {
+pub fn header(env: &str, database: Option<&str>) -> String {
     format!("env {env} · {}\n", database.unwrap_or("(not resolved)"))
 }
 
@@ -406,6 +407,23 @@ pub struct PluginEntry {
     pub profiles: Vec<String>,
     /// Plugins that run before it.
     pub after: Vec<String>,
+    /// When `run` runs it: always, on-change, once.
+    pub policy: &'static str,
+    /// When it last ran successfully in this database (the seed ledger), and
+    /// what changed since: `component`, `params`.
+    pub last_run: Option<LastRunEntry>,
+}
+
+/// A plugin's last successful run in a database, for `status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastRunEntry {
+    /// When it finished (UTC).
+    pub finished_at: String,
+    /// The profile it ran in.
+    pub profile: String,
+    /// What changed since: `component`, `params` (the configured ones and the
+    /// profile's reference time; `--param` is not known here).
+    pub changed: Vec<&'static str>,
 }
 
 /// What `seedhost status` found.
@@ -449,13 +467,35 @@ impl Report for StatusReport {
             table.add_row([m.version.to_string(), m.name.clone(), state.to_owned()]);
         }
         let _ = writeln!(out, "\nmigrations\n{table}");
-        let mut table = new_table(["plugin", "profiles", "tables", "after", "component"]);
+        let mut table = new_table([
+            "plugin",
+            "profiles",
+            "tables",
+            "after",
+            "policy",
+            "last run here",
+            "component",
+        ]);
         for p in &self.plugins {
+            let last = p.last_run.as_ref().map_or_else(
+                || "never".to_owned(),
+                |l| match l.changed.as_slice() {
+                    [] => format!("{} ({}), unchanged since", l.finished_at, l.profile),
+                    changed => format!(
+                        "{} ({}), {} changed since",
+                        l.finished_at,
+                        l.profile,
+                        changed.join(" and ")
+                    ),
+                },
+            );
             table.add_row([
                 p.name.clone(),
                 p.profiles.join(", "),
                 p.tables.join("\n"),
                 p.after.join(", "),
+                p.policy.to_owned(),
+                last,
                 format!("{}{}", p.wasm, if p.built { "" } else { " (not built)" }),
             ]);
         }

@@ -7,14 +7,16 @@
 //! plugin succeeded. A dry run puts all of it into one transaction (each plugin
 //! in a savepoint) and rolls it back, so its report is what a real run would do.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::{Config, PluginConfig};
 use crate::db::{Database, Tx};
+use crate::ledger;
 use crate::migrate;
 use crate::plan::{self, Destination, Plan, RunError, RunOptions};
+use crate::policy;
 use crate::redact::redact;
 use crate::report::{PluginReport, PluginStatus, RepairReport, Rerun, RunReport};
 use crate::sandbox::{Loaded, RunInput, Sandbox, SandboxError};
@@ -141,7 +143,7 @@ async fn run_inner(
             .clear(
                 &config.reset_schemas,
                 migrate::TABLE,
-                &[migrate::SUPABASE_TABLE],
+                &[migrate::SUPABASE_TABLE, crate::ledger::POSTGRES_TABLE],
             )
             .await;
         match dropped {
@@ -180,19 +182,35 @@ async fn run_inner(
 
 impl Run<'_> {
     async fn real_run(&self, report: &mut RunReport) -> Result<(), RunError> {
+        // Read before anything changes: what ran here, for the policies.
+        let ledger = ledger::last_runs(self.db).await?;
         let done =
             migrate::apply_pending(self.db, &self.plan.migrations, settings(self.config)).await?;
         report.migrations.applied = done.applied;
         report.migrations.adopted = done.adopted;
         tracing::debug!("migrations up to date");
+        ledger::ensure(self.db).await?;
+        let mut ran_now = HashSet::new();
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
+            let params = plan::params_for(self.config, &self.destination.env, plugin, self.options);
+            if self.skipped_by_policy(plugin, component, &params, &ledger, &ran_now, report) {
+                continue;
+            }
+            let started = chrono::Utc::now();
             let tx = self.db.begin().await?;
-            let (result, tx) = self
-                .run_plugin(plugin, component, tx, report, false)
+            let (result, mut tx) = self
+                .run_plugin(plugin, component, params.clone(), tx, report, false)
                 .await?;
             match result {
-                Ok(()) => tx.commit().await?,
+                Ok(()) => {
+                    // In the plugin's own transaction: committed with its rows,
+                    // or rolled back with them.
+                    let record = self.record(plugin, component, &params, started, report);
+                    ledger::record(&mut tx, &record).await?;
+                    tx.commit().await?;
+                    ran_now.insert(plugin.name.clone());
+                }
                 Err(()) => {
                     tx.rollback().await?;
                     skip_rest(&plugins[i + 1..], report);
@@ -203,7 +221,76 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Whether `plugin`'s policy skips it now; if so the report says why.
+    fn skipped_by_policy(
+        &self,
+        plugin: &PluginConfig,
+        component: &Loaded,
+        params: &BTreeMap<String, String>,
+        ledger: &[ledger::LastRun],
+        ran_now: &HashSet<String>,
+        report: &mut RunReport,
+    ) -> bool {
+        let params_digest = ledger::params_digest(params);
+        let candidate = policy::Candidate {
+            name: &plugin.name,
+            policy: plugin.policy,
+            digest: &component.digest,
+            params_digest: &params_digest,
+            profile: &self.destination.env,
+        };
+        let facts = policy::Facts {
+            ledger,
+            newest_migration: plan::newest_migration(&self.plan.migrations),
+            ran_now,
+            ignore: self.options.ignore_policy || self.options.twice,
+        };
+        match policy::skip_reason(self.config, &candidate, &facts) {
+            Some(reason) => {
+                report.skipped.push((plugin.name.clone(), reason));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The ledger's row for `plugin`'s run that just succeeded (the report's
+    /// last entry).
+    fn record(
+        &self,
+        plugin: &PluginConfig,
+        component: &Loaded,
+        params: &BTreeMap<String, String>,
+        started: chrono::DateTime<chrono::Utc>,
+        report: &RunReport,
+    ) -> ledger::Record {
+        let utc = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        let counts = report
+            .plugins
+            .last()
+            .and_then(|entry| serde_json::to_value(entry).ok())
+            .map_or_else(|| "{}".to_owned(), |entry| entry["tables"].to_string());
+        ledger::Record {
+            kind: ledger::PLUGIN,
+            name: plugin.name.clone(),
+            profile: self.destination.env.clone(),
+            digest: component.digest.clone(),
+            params_digest: ledger::params_digest(params),
+            contract_version: component.contract.clone(),
+            host_version: env!("CARGO_PKG_VERSION").to_owned(),
+            migration_version: plan::newest_migration(&self.plan.migrations).map(str::to_owned),
+            counts,
+            started_at: utc(started),
+            finished_at: utc(chrono::Utc::now()),
+        }
+    }
+
     async fn dry_run(&self, report: &mut RunReport) -> Result<(), RunError> {
+        // Read before the transaction: policies decide as in a real run.
+        let ledger = ledger::last_runs(self.db).await?;
+        let mut ran_now = HashSet::new();
         let mut tx = self.db.begin().await?;
         let settings = settings(self.config);
         let applied = match migrate::apply_in(&mut tx, &self.plan.migrations, true, settings).await
@@ -218,16 +305,21 @@ impl Run<'_> {
         report.migrations.adopted = applied.adopted;
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
+            let params = plan::params_for(self.config, &self.destination.env, plugin, self.options);
+            if self.skipped_by_policy(plugin, component, &params, &ledger, &ran_now, report) {
+                continue;
+            }
             tx.execute("SAVEPOINT seedhost_plugin").await?;
             let (mut result, returned) = self
-                .run_plugin(plugin, component, tx, report, false)
+                .run_plugin(plugin, component, params.clone(), tx, report, false)
                 .await?;
             tx = returned;
             if result.is_ok() && self.options.twice {
                 // The same plugin again, on what it just wrote: an idempotent
                 // seed inserts and updates nothing now.
-                let (second, returned) =
-                    self.run_plugin(plugin, component, tx, report, true).await?;
+                let (second, returned) = self
+                    .run_plugin(plugin, component, params, tx, report, true)
+                    .await?;
                 tx = returned;
                 let again = report.plugins.pop().expect("the second run's entry");
                 if let Some(first) = report.plugins.last_mut() {
@@ -240,7 +332,10 @@ impl Run<'_> {
                 result = second;
             }
             match result {
-                Ok(()) => tx.execute("RELEASE SAVEPOINT seedhost_plugin").await?,
+                Ok(()) => {
+                    tx.execute("RELEASE SAVEPOINT seedhost_plugin").await?;
+                    ran_now.insert(plugin.name.clone());
+                }
                 Err(()) => {
                     tx.execute("ROLLBACK TO SAVEPOINT seedhost_plugin").await?;
                     skip_rest(&plugins[i + 1..], report);
@@ -261,6 +356,7 @@ impl Run<'_> {
         &self,
         plugin: &PluginConfig,
         component: &Loaded,
+        params: BTreeMap<String, String>,
         tx: Tx,
         report: &mut RunReport,
         track_changes: bool,
@@ -276,18 +372,6 @@ impl Run<'_> {
             .then(|| crate::progress::spinner(&plugin.name));
         if let Some(bar) = &progress {
             session.report_progress(bar.clone());
-        }
-        // The reference time: the profile's, unless the plugin's parameters or
-        // --param set it; --now wins over all of them. (Every source was
-        // checked and made UTC before anything connected.)
-        let mut params = BTreeMap::from([(
-            crate::config::NOW_PARAM.to_owned(),
-            self.config.now_for(&self.destination.env),
-        )]);
-        params.extend(plugin.params.clone());
-        params.extend(self.options.params.iter().cloned());
-        if let Some(now) = &self.options.now {
-            params.insert(crate::config::NOW_PARAM.to_owned(), now.clone());
         }
         let input = RunInput {
             plugin: plugin.name.clone(),

@@ -22,15 +22,18 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 const LAYERS: &[(&str, u8)] = &[
     ("cli", 10),     // flags, help, dispatch
     ("verify", 9),   // CI checks of plugins
+    ("preview", 9),  // seedhost plan: what run would do
     ("init", 8),     // seedhost init
     ("author", 8),   // plugin new, plugin build
     ("runner", 8),   // commands that write
     ("inspect", 8),  // commands that read: status, smoke
     ("plan", 7),     // deciding before connecting
+    ("policy", 7),   // run policies against the seed ledger
     ("report", 7),   // what a command did
     ("sandbox", 6),  // wasmtime: engine, cache, host calls
     ("store", 5),    // the checks and the backends' upserts
     ("migrate", 5),  // migration files and records, both histories
+    ("ledger", 5),   // the seed ledger: what ran in a database
     ("convert", 4),  // values to column data
     ("smoke", 4),    // smoke checks and their SQL
     ("config", 4),   // seedhost.toml

@@ -161,6 +161,8 @@ pub struct Loaded {
     pub load_time: Duration,
     /// The contract version it was built against (`None`: it imports nothing of ours).
     pub contract: Option<String>,
+    /// SHA-256 of the component file, lowercase hex.
+    pub digest: String,
 }
 
 /// Everything a plugin run needs besides its component.
@@ -264,10 +266,14 @@ impl Sandbox {
             },
             source,
         })?;
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         let cache_file = self
             .cache_dir
             .as_ref()
-            .map(|dir| dir.join(format!("{}.cwasm", self.cache_key(&bytes))));
+            .map(|dir| dir.join(format!("{}.cwasm", self.cache_key(&digest))));
 
         let mut cached = None;
         if let Some(file) = cache_file.as_ref().filter(|f| f.is_file()) {
@@ -331,17 +337,17 @@ impl Sandbox {
             cached: was_cached,
             load_time: started.elapsed(),
             contract: version,
+            digest,
         })
     }
 
-    fn cache_key(&self, wasm: &[u8]) -> String {
-        let digest = Sha256::digest(wasm);
+    /// `<the wasm's SHA-256>-<this engine's compatibility hash>`.
+    fn cache_key(&self, digest: &str) -> String {
         let mut engine_hash = std::collections::hash_map::DefaultHasher::new();
         self.engine
             .precompile_compatibility_hash()
             .hash(&mut engine_hash);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("{hex}-{:016x}", engine_hash.finish())
+        format!("{digest}-{:016x}", engine_hash.finish())
     }
 
     /// Best effort: a cache that cannot be written only costs a recompile.

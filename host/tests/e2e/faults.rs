@@ -172,6 +172,17 @@ fn trials(postgres: bool) {
                     _ => {}
                 }
             }
+            // The seed ledger records the run only if its rows were kept.
+            let ledger = if pg.is_some() {
+                "seedhost.seed_ledger"
+            } else {
+                "_seedhost_seed_ledger"
+            };
+            assert_eq!(
+                state.count(ledger),
+                i64::from(rows == ROWS as i64),
+                "{signal} at {at:?}: the ledger disagrees with the {rows} rows kept"
+            );
             // The migration record matches the schema: both or neither.
             assert_eq!(
                 state.table_exists("_seedhost_migrations")

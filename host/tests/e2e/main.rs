@@ -13,6 +13,7 @@ mod concurrency;
 mod faults;
 mod hardening;
 mod layers;
+mod ledger;
 mod migrations;
 mod npm;
 mod paths;

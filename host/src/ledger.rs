@@ -1,0 +1,283 @@
+//! The seed ledger: a row for every committed run of a plugin, kept in the
+//! database it seeded, so later runs know what ran there, with what component,
+//! parameters and profile, and after which migration.
+//!
+//! seedhost creates it, never the project's migrations, where Supabase's Data
+//! API cannot reach it: on PostgreSQL `seedhost.seed_ledger` (a schema of its
+//! own, on which `anon` and `authenticated` get nothing), on SQLite the table
+//! `_seedhost_seed_ledger` beside the migration record. A row is written in the
+//! plugin's own transaction, just before it commits: a dry run, a failure, an
+//! interruption or `verify` roll it back with everything else.
+
+use sqlx::Row;
+
+use crate::db::{Conn, Database, DbError, Tx};
+
+/// The ledger on PostgreSQL.
+pub const POSTGRES_TABLE: &str = "seedhost.seed_ledger";
+
+/// The ledger on SQLite.
+pub const SQLITE_TABLE: &str = "_seedhost_seed_ledger";
+
+/// What kind of seed a row records.
+pub const PLUGIN: &str = "plugin";
+
+/// One committed run, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// [`PLUGIN`].
+    pub kind: &'static str,
+    /// The plugin's name.
+    pub name: String,
+    /// The profile it ran in.
+    pub profile: String,
+    /// SHA-256 of its component, lowercase hex.
+    pub digest: String,
+    /// SHA-256 of the parameters it got, lowercase hex (see [`params_digest`]).
+    pub params_digest: String,
+    /// The contract version it was built against.
+    pub contract_version: Option<String>,
+    /// The version of seedhost that ran it.
+    pub host_version: String,
+    /// The newest migration applied to the database then.
+    pub migration_version: Option<String>,
+    /// Rows inserted, updated and unchanged per table, as JSON.
+    pub counts: String,
+    /// When it started, RFC 3339 UTC.
+    pub started_at: String,
+    /// When it finished, RFC 3339 UTC.
+    pub finished_at: String,
+}
+
+/// The last recorded run of a seed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRun {
+    /// Its row: a later run has a greater id.
+    pub id: i64,
+    /// [`PLUGIN`].
+    pub kind: String,
+    /// The plugin's name.
+    pub name: String,
+    /// The profile it ran in.
+    pub profile: String,
+    /// Its component's digest.
+    pub digest: String,
+    /// Its parameters' digest.
+    pub params_digest: String,
+    /// The newest migration applied then.
+    pub migration_version: Option<String>,
+    /// When it finished, RFC 3339 UTC (seconds).
+    pub finished_at: String,
+}
+
+/// The digest of the parameters a plugin gets: SHA-256 of their JSON object,
+/// keys in order.
+pub fn params_digest(params: &std::collections::BTreeMap<String, String>) -> String {
+    use sha2::{Digest, Sha256};
+    let json = serde_json::to_string(params).unwrap_or_default();
+    hex(&Sha256::digest(json.as_bytes()))
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+const POSTGRES_DDL: &str = "CREATE SCHEMA IF NOT EXISTS seedhost;
+CREATE TABLE IF NOT EXISTS seedhost.seed_ledger (
+    id bigserial PRIMARY KEY,
+    kind text NOT NULL,
+    name text NOT NULL,
+    profile text NOT NULL,
+    digest text NOT NULL,
+    params_digest text NOT NULL,
+    contract_version text,
+    host_version text NOT NULL,
+    migration_version text,
+    counts jsonb NOT NULL,
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz NOT NULL
+);
+REVOKE ALL ON SCHEMA seedhost FROM PUBLIC;
+REVOKE ALL ON seedhost.seed_ledger FROM PUBLIC;";
+
+const SQLITE_DDL: &str = "CREATE TABLE IF NOT EXISTS _seedhost_seed_ledger (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    params_digest TEXT NOT NULL,
+    contract_version TEXT,
+    host_version TEXT NOT NULL,
+    migration_version TEXT,
+    counts TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT NOT NULL
+)";
+
+/// Creates the ledger where it is missing. Outside any plugin's transaction,
+/// like the migration record; two processes creating it at once both succeed.
+pub async fn ensure(db: &Database) -> Result<(), DbError> {
+    if exists(db).await? {
+        return Ok(());
+    }
+    let created = match db.acquire().await? {
+        Conn::Postgres(mut conn) => sqlx::raw_sql(POSTGRES_DDL)
+            .execute(&mut *conn)
+            .await
+            .map(drop),
+        Conn::Sqlite(mut conn) => sqlx::raw_sql(SQLITE_DDL)
+            .execute(&mut *conn)
+            .await
+            .map(drop),
+    };
+    match created {
+        Ok(_) => Ok(()),
+        // Another process created it in between (PostgreSQL's IF NOT EXISTS
+        // races on the catalog's unique indexes).
+        Err(_) if exists(db).await? => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn exists(db: &Database) -> Result<bool, DbError> {
+    Ok(match db.acquire().await? {
+        Conn::Postgres(mut conn) => {
+            sqlx::query_scalar("SELECT to_regclass('seedhost.seed_ledger') IS NOT NULL")
+                .fetch_one(&mut *conn)
+                .await?
+        }
+        Conn::Sqlite(mut conn) => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            )
+            .bind(SQLITE_TABLE)
+            .fetch_one(&mut *conn)
+            .await?
+        }
+    })
+}
+
+/// Writes `record` in `tx`, the run's own transaction.
+pub async fn record(tx: &mut Tx, record: &Record) -> Result<(), DbError> {
+    match tx {
+        Tx::Postgres(t) => {
+            sqlx::query(
+                "INSERT INTO seedhost.seed_ledger (kind, name, profile, digest, params_digest,
+                     contract_version, host_version, migration_version, counts, started_at,
+                     finished_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::timestamptz,
+                     $11::timestamptz)",
+            )
+            .bind(record.kind)
+            .bind(&record.name)
+            .bind(&record.profile)
+            .bind(&record.digest)
+            .bind(&record.params_digest)
+            .bind(&record.contract_version)
+            .bind(&record.host_version)
+            .bind(&record.migration_version)
+            .bind(&record.counts)
+            .bind(&record.started_at)
+            .bind(&record.finished_at)
+            .execute(&mut **t)
+            .await?;
+        }
+        Tx::Sqlite(t) => {
+            sqlx::query(
+                "INSERT INTO _seedhost_seed_ledger (kind, name, profile, digest, params_digest,
+                     contract_version, host_version, migration_version, counts, started_at,
+                     finished_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .bind(record.kind)
+            .bind(&record.name)
+            .bind(&record.profile)
+            .bind(&record.digest)
+            .bind(&record.params_digest)
+            .bind(&record.contract_version)
+            .bind(&record.host_version)
+            .bind(&record.migration_version)
+            .bind(&record.counts)
+            .bind(&record.started_at)
+            .bind(&record.finished_at)
+            .execute(&mut **t)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The last run of every seed the ledger records; nothing when there is no
+/// ledger yet. Changes nothing.
+pub async fn last_runs(db: &Database) -> Result<Vec<LastRun>, DbError> {
+    if !exists(db).await? {
+        return Ok(Vec::new());
+    }
+    let rows = match db.acquire().await? {
+        Conn::Postgres(mut conn) => sqlx::query(
+            "SELECT DISTINCT ON (kind, name) id, kind, name, profile, digest, params_digest,
+                        migration_version,
+                        to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                   FROM seedhost.seed_ledger
+                  ORDER BY kind, name, id DESC",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| last_run(&r))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?,
+        Conn::Sqlite(mut conn) => sqlx::query(
+            "SELECT id, kind, name, profile, digest, params_digest, migration_version,
+                    substr(finished_at, 1, 19) || 'Z'
+               FROM _seedhost_seed_ledger AS l
+              WHERE id = (SELECT max(id) FROM _seedhost_seed_ledger
+                           WHERE kind = l.kind AND name = l.name)
+              ORDER BY kind, name",
+        )
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|r| last_run(&r))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?,
+    };
+    Ok(rows)
+}
+
+fn last_run<R: Row>(row: &R) -> Result<LastRun, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<String>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(LastRun {
+        id: row.try_get(0)?,
+        kind: row.try_get(1)?,
+        name: row.try_get(2)?,
+        profile: row.try_get(3)?,
+        digest: row.try_get(4)?,
+        params_digest: row.try_get(5)?,
+        migration_version: row.try_get(6)?,
+        finished_at: row.try_get(7)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn the_params_digest_follows_keys_and_values_not_their_order() {
+        let a = BTreeMap::from([("a".to_owned(), "1".to_owned()), ("b".into(), "2".into())]);
+        let mut b = BTreeMap::new();
+        b.insert("b".to_owned(), "2".to_owned());
+        b.insert("a".to_owned(), "1".to_owned());
+        assert_eq!(params_digest(&a), params_digest(&b));
+        b.insert("a".to_owned(), "3".to_owned());
+        assert_ne!(params_digest(&a), params_digest(&b));
+        assert_eq!(params_digest(&a).len(), 64);
+    }
+}

@@ -1,0 +1,268 @@
+//! Run policies: whether a selected plugin runs, given the seed ledger of the
+//! database. Pure: `run`, `plan` and `status` gather the facts, this decides,
+//! so a plan and the run after it cannot disagree.
+
+use std::collections::{BTreeSet, HashSet};
+
+use crate::config::{Config, Policy};
+use crate::ledger::{self, LastRun};
+
+/// What is known of a plugin about to run.
+#[derive(Debug, Clone)]
+pub struct Candidate<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Its policy.
+    pub policy: Policy,
+    /// SHA-256 of its component.
+    pub digest: &'a str,
+    /// SHA-256 of the parameters it would get.
+    pub params_digest: &'a str,
+    /// The profile it would run in.
+    pub profile: &'a str,
+}
+
+/// What the database and this invocation say.
+#[derive(Debug, Clone)]
+pub struct Facts<'a> {
+    /// The ledger's last run of each seed.
+    pub ledger: &'a [LastRun],
+    /// The newest migration applied once this run has migrated.
+    pub newest_migration: Option<&'a str>,
+    /// Plugins that ran successfully earlier in this invocation.
+    pub ran_now: &'a HashSet<String>,
+    /// `--ignore-policy`.
+    pub ignore: bool,
+}
+
+/// Why a plugin does not run, or nothing when it runs.
+pub fn skip_reason(config: &Config, plugin: &Candidate, facts: &Facts) -> Option<String> {
+    if facts.ignore || plugin.policy == Policy::Always {
+        return None;
+    }
+    let last = |name: &str| {
+        facts
+            .ledger
+            .iter()
+            .find(|r| r.kind == ledger::PLUGIN && r.name == name)
+    };
+    // Never ran here: it runs.
+    let mine = last(plugin.name)?;
+    match plugin.policy {
+        Policy::Always => None,
+        Policy::Once => Some(format!("once: ran at {}", mine.finished_at)),
+        Policy::OnChange => {
+            let changed = mine.digest != plugin.digest
+                || mine.params_digest != plugin.params_digest
+                || mine.profile != plugin.profile
+                || mine.migration_version.as_deref() != facts.newest_migration
+                || ancestors(config, plugin.name).iter().any(|before| {
+                    facts.ran_now.contains(*before)
+                        || last(before).is_some_and(|theirs| theirs.id > mine.id)
+                });
+            (!changed).then(|| format!("unchanged since {}", mine.finished_at))
+        }
+    }
+}
+
+/// What changed for a plugin since its last run, for `status`: its component,
+/// its parameters, or neither (nothing when it never ran).
+pub fn changed_since<'l>(
+    ledger: &'l [LastRun],
+    name: &str,
+    digest: Option<&str>,
+    params_digest: &str,
+) -> Option<(&'l LastRun, Vec<&'static str>)> {
+    let mine = ledger
+        .iter()
+        .find(|r| r.kind == ledger::PLUGIN && r.name == name)?;
+    let mut changed = Vec::new();
+    if digest.is_some_and(|d| d != mine.digest) {
+        changed.push("component");
+    }
+    if params_digest != mine.params_digest {
+        changed.push("params");
+    }
+    Some((mine, changed))
+}
+
+/// The plugins `name` comes after, directly or not.
+fn ancestors<'c>(config: &'c Config, name: &str) -> BTreeSet<&'c str> {
+    let mut found = BTreeSet::new();
+    let mut todo: Vec<&str> = config
+        .plugins
+        .get(name)
+        .map(|p| p.after.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    while let Some(next) = todo.pop() {
+        if let Some((key, plugin)) = config.plugins.get_key_value(next)
+            && found.insert(key.as_str())
+        {
+            todo.extend(plugin.after.iter().map(String::as_str));
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn config() -> Config {
+        Config::parse(
+            "[plugins.a]\nwasm = 'a.wasm'\ntables = []\nprofiles = ['local']\n\
+             [plugins.b]\nwasm = 'b.wasm'\ntables = []\nprofiles = ['local']\nafter = ['a']\npolicy = 'on-change'\n\
+             [plugins.c]\nwasm = 'c.wasm'\ntables = []\nprofiles = ['local']\nafter = ['b']\npolicy = 'on-change'\n\
+             [plugins.d]\nwasm = 'd.wasm'\ntables = []\nprofiles = ['local']\npolicy = 'once'\n",
+            Path::new("seedhost.toml"),
+            Path::new("/"),
+        )
+        .unwrap()
+    }
+
+    fn run(id: i64, name: &str) -> LastRun {
+        LastRun {
+            id,
+            kind: ledger::PLUGIN.into(),
+            name: name.into(),
+            profile: "local".into(),
+            digest: "d1".into(),
+            params_digest: "p1".into(),
+            migration_version: Some("2".into()),
+            finished_at: format!("2026-12-03T10:00:0{id}Z"),
+        }
+    }
+
+    fn candidate(name: &str, policy: Policy) -> Candidate<'_> {
+        Candidate {
+            name,
+            policy,
+            digest: "d1",
+            params_digest: "p1",
+            profile: "local",
+        }
+    }
+
+    #[test]
+    fn on_change_skips_only_what_nothing_changed_for() {
+        let config = config();
+        let none = HashSet::new();
+        let ledger = [run(1, "a"), run(2, "b"), run(3, "c")];
+        let facts = Facts {
+            ledger: &ledger,
+            newest_migration: Some("2"),
+            ran_now: &none,
+            ignore: false,
+        };
+        let c = candidate("c", Policy::OnChange);
+        assert_eq!(
+            skip_reason(&config, &c, &facts).as_deref(),
+            Some("unchanged since 2026-12-03T10:00:03Z")
+        );
+        // Each change makes it run.
+        for changed in [
+            Candidate {
+                digest: "d2",
+                ..c.clone()
+            },
+            Candidate {
+                params_digest: "p2",
+                ..c.clone()
+            },
+            Candidate {
+                profile: "staging",
+                ..c.clone()
+            },
+        ] {
+            assert_eq!(skip_reason(&config, &changed, &facts), None, "{changed:?}");
+        }
+        let migrated = Facts {
+            newest_migration: Some("3"),
+            ..facts.clone()
+        };
+        assert_eq!(skip_reason(&config, &c, &migrated), None);
+        // A plugin it follows, even through another, ran later: in the ledger
+        // or in this invocation.
+        let later = [run(1, "b"), run(2, "c"), run(4, "a")];
+        let facts_later = Facts {
+            ledger: &later,
+            ..facts.clone()
+        };
+        assert_eq!(skip_reason(&config, &c, &facts_later), None);
+        let now = HashSet::from(["a".to_owned()]);
+        let ran_now = Facts {
+            ran_now: &now,
+            ..facts.clone()
+        };
+        assert_eq!(skip_reason(&config, &c, &ran_now), None);
+        // Never ran: it runs. --ignore-policy: it runs.
+        assert_eq!(
+            skip_reason(
+                &config,
+                &candidate("b", Policy::OnChange),
+                &Facts {
+                    ledger: &[],
+                    ..facts.clone()
+                }
+            ),
+            None
+        );
+        assert_eq!(
+            skip_reason(
+                &config,
+                &c,
+                &Facts {
+                    ignore: true,
+                    ..facts.clone()
+                }
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn once_runs_while_the_ledger_holds_no_run_and_always_always_runs() {
+        let config = config();
+        let none = HashSet::new();
+        let facts = Facts {
+            ledger: &[],
+            newest_migration: None,
+            ran_now: &none,
+            ignore: false,
+        };
+        let d = candidate("d", Policy::Once);
+        assert_eq!(skip_reason(&config, &d, &facts), None);
+        let ledger = [run(5, "d"), run(6, "a")];
+        let ran = Facts {
+            ledger: &ledger,
+            ..facts.clone()
+        };
+        assert_eq!(
+            skip_reason(
+                &config,
+                &Candidate {
+                    digest: "new",
+                    ..d.clone()
+                },
+                &ran
+            )
+            .as_deref(),
+            Some("once: ran at 2026-12-03T10:00:05Z")
+        );
+        assert_eq!(
+            skip_reason(&config, &candidate("a", Policy::Always), &ran),
+            None
+        );
+    }
+
+    #[test]
+    fn status_says_what_changed_since_the_last_run() {
+        let ledger = [run(1, "a")];
+        assert!(changed_since(&ledger, "b", None, "p1").is_none());
+        let (last, changed) = changed_since(&ledger, "a", Some("d2"), "p1").unwrap();
+        assert_eq!((last.id, changed), (1, vec!["component"]));
+        let (_, changed) = changed_since(&ledger, "a", Some("d1"), "p2").unwrap();
+        assert_eq!(changed, vec!["params"]);
+    }
+}
