@@ -19,6 +19,10 @@
 //! default = "2026-01-01T00:00:00Z"   # the default; per profile below; `--now` wins
 //! staging = "2026-03-01T00:00:00Z"
 //!
+//! [seed_files]                       # supabase/config.toml's [db.seed] files
+//! profiles = ["local"]               # default: where they run (staging is an explicit grant)
+//! policy = "on-change"               # default: again when a file's content changes; or "once"
+//!
 //! [plugins.catalog]
 //! wasm = "target/wasm32-wasip2/release/catalog.wasm"
 //! source = "plugins/catalog"         # default plugins/NAME: what `seedhost plugin build` builds
@@ -109,6 +113,45 @@ struct RawConfig {
     now: BTreeMap<String, String>,
     #[serde(default)]
     plugins: BTreeMap<String, RawPlugin>,
+    #[serde(default)]
+    seed_files: RawSeedFiles,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeedFiles {
+    #[serde(default = "default_seed_profiles")]
+    profiles: Vec<String>,
+    #[serde(default = "default_seed_policy")]
+    policy: Policy,
+}
+
+impl Default for RawSeedFiles {
+    fn default() -> Self {
+        RawSeedFiles {
+            profiles: default_seed_profiles(),
+            policy: default_seed_policy(),
+        }
+    }
+}
+
+fn default_seed_profiles() -> Vec<String> {
+    vec![crate::profile::LOCAL.to_owned()]
+}
+
+fn default_seed_policy() -> Policy {
+    Policy::OnChange
+}
+
+/// The Supabase project's seed files (`[db.seed]` of supabase/config.toml):
+/// where seedhost runs them, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedFilesConfig {
+    /// The profiles they run in (`local` by default: a seed file for staging
+    /// is an explicit grant).
+    pub profiles: Vec<String>,
+    /// `on-change` (by content hash; the default) or `once`.
+    pub policy: Policy,
 }
 
 /// An RFC 3339 instant, as UTC with a `Z`: the form plugins are given.
@@ -247,6 +290,8 @@ pub struct Config {
     pub now: BTreeMap<String, String>,
     /// Plugins by name, sorted.
     pub plugins: BTreeMap<String, PluginConfig>,
+    /// The Supabase project's seed files: where and when they run.
+    pub seed_files: SeedFilesConfig,
 }
 
 /// One plugin as the operator configured it.
@@ -421,6 +466,13 @@ impl Config {
                 }
             }
         }
+        if raw.seed_files.policy == Policy::Always {
+            return Err(invalid(
+                "[seed_files] policy = \"always\": seed files run \"on-change\" (by content \
+                 hash; the default) or \"once\""
+                    .into(),
+            ));
+        }
         Ok(Config {
             path: path.to_owned(),
             root: root.to_owned(),
@@ -437,6 +489,10 @@ impl Config {
             sqlite_migrations: raw.sqlite_migrations.map(|d| root.join(d)),
             now,
             plugins,
+            seed_files: SeedFilesConfig {
+                profiles: raw.seed_files.profiles,
+                policy: raw.seed_files.policy,
+            },
         })
     }
 

@@ -19,13 +19,17 @@ pub const POSTGRES_TABLE: &str = "seedhost.seed_ledger";
 /// The ledger on SQLite.
 pub const SQLITE_TABLE: &str = "_seedhost_seed_ledger";
 
-/// What kind of seed a row records.
+/// What kind of seed a row records: a plugin run.
 pub const PLUGIN: &str = "plugin";
+
+/// A row of a Supabase seed file's run: its name is the file's path as the
+/// CLI records it, its digest the file's hash, its counts `{"rows_affected": N}`.
+pub const SEED_FILE: &str = "seed_file";
 
 /// One committed run, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    /// [`PLUGIN`].
+    /// [`PLUGIN`] or [`SEED_FILE`].
     pub kind: &'static str,
     /// The plugin's name.
     pub name: String,

@@ -38,6 +38,7 @@ pub mod report;
 pub mod runner;
 pub mod sandbox;
 pub mod schema;
+pub mod seedfile;
 pub mod shown;
 pub mod smoke;
 pub mod store;

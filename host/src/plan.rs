@@ -13,6 +13,7 @@ use crate::config::{Config, PluginConfig};
 use crate::db::{Backend, DbError};
 use crate::migrate::{self, MigrationError, MigrationFile};
 use crate::profile::{self, Profile, ProfileError};
+use crate::seedfile::{self, SeedFile};
 
 /// Where compiled components are cached unless `SEEDHOST_CACHE_DIR` says otherwise,
 /// relative to the project root.
@@ -104,6 +105,8 @@ pub struct Plan<'c> {
     pub profile: Profile,
     /// The migration files that apply to the database's backend.
     pub migrations: Vec<MigrationFile>,
+    /// The Supabase seed files to run, in the CLI's order, before the plugins.
+    pub seed_files: Vec<SeedFile>,
 }
 
 /// Decides what a run will do; refuses what can be refused without a database.
@@ -115,9 +118,23 @@ pub fn decide<'c>(
     options: &RunOptions,
     skipped: &mut Skipped,
 ) -> Result<Plan<'c>, RunError> {
+    let (seed_files, plugin_names) = seed_files_named(config, destination, options)?;
+    let options = &RunOptions {
+        plugins: plugin_names,
+        ..options.clone()
+    };
     let (plugins, not_run) = select(config, options, &destination.env, false)?;
     skipped.extend(not_run);
     let profile = resolve(config, destination)?;
+    let seed_files = seed_files_allowed(
+        config,
+        destination,
+        options.all,
+        seed_files,
+        &profile.database_url,
+        skipped,
+        false,
+    )?;
     if let Some(guard) = &options.reset {
         if options.dry_run {
             return Err(RunError::Plan("a reset cannot be a dry run".into()));
@@ -129,7 +146,86 @@ pub fn decide<'c>(
         plugins,
         profile,
         migrations,
+        seed_files,
     })
+}
+
+/// The Supabase seed files a run takes (every one with `--all`; those named,
+/// by the path the CLI records, `supabase/seed.sql`), and the names left for
+/// plugins.
+pub fn seed_files_named(
+    config: &Config,
+    destination: &Destination,
+    options: &RunOptions,
+) -> Result<(Vec<SeedFile>, Vec<String>), RunError> {
+    let env = |name: &str| destination.process_env.get(name).cloned();
+    let found =
+        seedfile::discover(&config.root, &env).map_err(|e| RunError::Plan(e.to_string()))?;
+    let mut named: Vec<SeedFile> = Vec::new();
+    let mut plugins = Vec::new();
+    for name in &options.plugins {
+        let path = name.trim_start_matches("./");
+        match found.iter().find(|f| f.path == path) {
+            Some(file) if !named.contains(file) => named.push(file.clone()),
+            Some(_) => {}
+            None if path.ends_with(".sql") => {
+                let known: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
+                return Err(RunError::Plan(format!(
+                    "no seed file {name}: the seed files ([db.seed] sql_paths of \
+                     supabase/config.toml, by their path from the project root) are {}",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                )));
+            }
+            None => plugins.push(name.clone()),
+        }
+    }
+    Ok((if options.all { found } else { named }, plugins))
+}
+
+/// The seed files of [`seed_files_named`] that may run on `url` in this
+/// profile. The others are skipped with the reason (on SQLite; under `--all`
+/// in a profile `[seed_files]` does not list); a named one in such a profile
+/// is refused (with `list_refused`, skipped instead).
+pub fn seed_files_allowed(
+    config: &Config,
+    destination: &Destination,
+    all: bool,
+    chosen: Vec<SeedFile>,
+    url: &str,
+    skipped: &mut Skipped,
+    list_refused: bool,
+) -> Result<Vec<SeedFile>, RunError> {
+    let sqlite = Backend::of(url)? == Backend::Sqlite;
+    let reason = if sqlite {
+        "seed files are Supabase's SQL for PostgreSQL: skipped on SQLite".to_owned()
+    } else if !config.seed_files.profiles.contains(&destination.env) {
+        format!(
+            "seed files run in profile{} {} only ([seed_files] profiles in {}), not in `{}`",
+            if config.seed_files.profiles.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            config.seed_files.profiles.join(", "),
+            config.path.display(),
+            destination.env
+        )
+    } else {
+        return Ok(chosen);
+    };
+    if let Some(first) = chosen.first()
+        && !all
+        && !sqlite
+        && !list_refused
+    {
+        return Err(RunError::Plan(format!("refusing {}: {reason}", first.path)));
+    }
+    skipped.extend(chosen.into_iter().map(|f| (f.path, reason.clone())));
+    Ok(Vec::new())
 }
 
 /// The migration files that apply to the database `url` names.

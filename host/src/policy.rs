@@ -65,6 +65,39 @@ pub fn skip_reason(config: &Config, plugin: &Candidate, facts: &Facts) -> Option
     }
 }
 
+/// Why a seed file does not run (its content is what ran last, by seedhost
+/// or by the Supabase CLI; or, under `once`, it ran at all), or nothing when
+/// it runs. `cli` is the CLI's record, `(path, hash)`, where its history is kept.
+pub fn seed_file_skip_reason(
+    policy: Policy,
+    path: &str,
+    hash: &str,
+    ledger: &[LastRun],
+    cli: &[(String, String)],
+    ignore: bool,
+) -> Option<String> {
+    if ignore {
+        return None;
+    }
+    let ours = ledger
+        .iter()
+        .find(|r| r.kind == ledger::SEED_FILE && r.name == path);
+    let theirs = cli.iter().find(|(p, _)| p == path).map(|(_, h)| h.as_str());
+    match (policy, ours, theirs) {
+        (Policy::Once, Some(ours), _) => Some(format!("once: ran at {}", ours.finished_at)),
+        (Policy::Once, None, Some(_)) => Some("once: the Supabase CLI seeded it".to_owned()),
+        (Policy::Once, None, None) => None,
+        (_, Some(ours), _) if ours.digest == hash => {
+            Some(format!("unchanged since {}", ours.finished_at))
+        }
+        (_, _, Some(theirs)) if theirs == hash => Some(
+            "unchanged since the Supabase CLI seeded it (supabase_migrations.seed_files)"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
 /// What changed for a plugin since its last run, for `status`: its component,
 /// its parameters, or neither (nothing when it never ran).
 pub fn changed_since<'l>(
@@ -252,6 +285,51 @@ mod tests {
         );
         assert_eq!(
             skip_reason(&config, &candidate("a", Policy::Always), &ran),
+            None
+        );
+    }
+
+    #[test]
+    fn a_seed_file_runs_when_its_content_is_new_to_both_records() {
+        let mut ours = run(7, "supabase/seed.sql");
+        ours.kind = ledger::SEED_FILE.into();
+        ours.digest = "h1".into();
+        let ledger = [ours];
+        let cli = [("supabase/seed.sql".to_owned(), "h2".to_owned())];
+        let on_change = |hash, ledger: &[LastRun], cli: &[(String, String)]| {
+            seed_file_skip_reason(
+                Policy::OnChange,
+                "supabase/seed.sql",
+                hash,
+                ledger,
+                cli,
+                false,
+            )
+        };
+        assert_eq!(on_change("h3", &ledger, &cli), None, "an edit runs again");
+        assert!(
+            on_change("h1", &ledger, &cli)
+                .unwrap()
+                .starts_with("unchanged since 2026")
+        );
+        assert!(
+            on_change("h2", &ledger, &cli)
+                .unwrap()
+                .contains("Supabase CLI seeded it")
+        );
+        assert_eq!(on_change("h1", &[], &[]), None);
+        let once = |ledger: &[LastRun], cli: &[(String, String)]| {
+            seed_file_skip_reason(Policy::Once, "supabase/seed.sql", "h9", ledger, cli, false)
+        };
+        assert!(once(&ledger, &[]).unwrap().starts_with("once: ran at"));
+        assert!(
+            once(&[], &cli)
+                .unwrap()
+                .starts_with("once: the Supabase CLI")
+        );
+        assert_eq!(once(&[], &[]), None);
+        assert_eq!(
+            seed_file_skip_reason(Policy::Once, "supabase/seed.sql", "h1", &ledger, &cli, true),
             None
         );
     }

@@ -20,6 +20,7 @@ use crate::policy;
 use crate::redact::redact;
 use crate::report::{Report, RunReport, TableCounts, header, new_table};
 use crate::runner;
+use crate::seedfile;
 
 /// What `run` would do.
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +31,9 @@ pub struct PlanReport {
     pub database: Option<String>,
     /// What would happen to migrations.
     pub migrations: PlannedMigrations,
+    /// Every Supabase seed file considered, in the order `run` would take
+    /// them (after the migrations, before the plugins).
+    pub seed_files: Vec<PlannedSeedFile>,
     /// Every plugin considered, in the order `run` would take them.
     pub plugins: Vec<PlannedPlugin>,
     /// Why the `--counts` dry run could not run (a `-- no-transaction`
@@ -70,6 +74,21 @@ pub struct PlannedPlugin {
     pub tables: Option<std::collections::BTreeMap<String, TableCounts>>,
 }
 
+/// One Supabase seed file in the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedSeedFile {
+    /// Its path as the Supabase CLI records it.
+    pub path: String,
+    /// `run` or `skip` (its policy; SQLite; a profile it may not run in), or
+    /// `refused` (named in a profile it may not run in).
+    pub action: Action,
+    /// Why it is skipped or refused.
+    pub reason: Option<String>,
+    /// With `--counts`: the rows its dry run affected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_affected: Option<u64>,
+}
+
 /// What `run` would do with a plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -102,6 +121,7 @@ pub async fn plan(
         env: destination.env.clone(),
         database: None,
         migrations: PlannedMigrations::default(),
+        seed_files: Vec::new(),
         plugins: Vec::new(),
         counts_error: None,
         error: None,
@@ -127,12 +147,27 @@ async fn plan_inner(
     options: &RunOptions,
     report: &mut PlanReport,
 ) -> Result<(), RunError> {
-    let (chosen, not_run) = plan::select(config, options, &destination.env, true)?;
+    let (seed_files, plugin_names) = plan::seed_files_named(config, destination, options)?;
+    let plugin_options = RunOptions {
+        plugins: plugin_names,
+        ..options.clone()
+    };
+    let (chosen, not_run) = plan::select(config, &plugin_options, &destination.env, true)?;
     let profile = plan::resolve(config, destination)?;
     report.database = Some(redact(&profile.database_url));
+    let mut files_not_run = Vec::new();
+    let seed_files = plan::seed_files_allowed(
+        config,
+        destination,
+        options.all,
+        seed_files,
+        &profile.database_url,
+        &mut files_not_run,
+        true,
+    )?;
     let files = plan::migration_files(config, &profile.database_url)?;
-    let (applied, cli, ledger) = if plan::default_database_missing(config, &profile) {
-        (Vec::new(), Vec::new(), Vec::new())
+    let (applied, cli, ledger, seeded) = if plan::default_database_missing(config, &profile) {
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new())
     } else {
         let db = Database::connect_with(&profile.database_url, plan::timeouts(config)).await?;
         let read = async {
@@ -144,7 +179,14 @@ async fn plan_inner(
                 }
             };
             let ledger = ledger::last_runs(&db).await?;
-            Ok::<_, RunError>((applied, cli, ledger))
+            let keeps = !seed_files.is_empty()
+                && migrate::keeps_supabase_history(&db, config.supabase_history).await?;
+            let seeded = if keeps {
+                seedfile::recorded(&db).await?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, RunError>((applied, cli, ledger, seeded))
         }
         .await;
         db.close().await;
@@ -173,6 +215,40 @@ async fn plan_inner(
                 )));
             }
         }
+    }
+
+    for file in &seed_files {
+        let reason = policy::seed_file_skip_reason(
+            config.seed_files.policy,
+            &file.path,
+            &file.hash,
+            &ledger,
+            &seeded,
+            options.ignore_policy,
+        );
+        report.seed_files.push(PlannedSeedFile {
+            path: file.path.clone(),
+            action: if reason.is_some() {
+                Action::Skip
+            } else {
+                Action::Run
+            },
+            reason,
+            rows_affected: None,
+        });
+    }
+    for (path, reason) in files_not_run {
+        let sqlite = reason.contains("SQLite");
+        report.seed_files.push(PlannedSeedFile {
+            path,
+            action: if options.all || sqlite {
+                Action::Skip
+            } else {
+                Action::Refused
+            },
+            reason: Some(reason),
+            rows_affected: None,
+        });
     }
 
     let mut ran_now = HashSet::new();
@@ -248,10 +324,17 @@ async fn counts(
     report: &mut PlanReport,
 ) {
     let running: Vec<String> = report
-        .plugins
+        .seed_files
         .iter()
-        .filter(|p| p.action == Action::Run)
-        .map(|p| p.name.clone())
+        .filter(|f| f.action == Action::Run)
+        .map(|f| f.path.clone())
+        .chain(
+            report
+                .plugins
+                .iter()
+                .filter(|p| p.action == Action::Run)
+                .map(|p| p.name.clone()),
+        )
         .collect();
     if running.is_empty() && report.migrations.pending.is_empty() {
         return;
@@ -278,13 +361,18 @@ async fn counts(
     };
     let done: RunReport = runner::run(config, destination, &dry).await;
     if !done.succeeded() {
-        report.counts_error = done.error.or_else(|| {
-            done.plugins.iter().find_map(|p| {
-                p.error
-                    .as_ref()
-                    .map(|e| format!("plugin `{}`: {e}", p.name))
-            })
+        let failed_file = done.seed_files.iter().find_map(|f| f.error.clone());
+        let failed_plugin = done.plugins.iter().find_map(|p| {
+            p.error
+                .as_ref()
+                .map(|e| format!("plugin `{}`: {e}", p.name))
         });
+        report.counts_error = done.error.clone().or(failed_file).or(failed_plugin);
+    }
+    for planned in &mut report.seed_files {
+        if let Some(ran) = done.seed_files.iter().find(|f| f.path == planned.path) {
+            planned.rows_affected = Some(ran.rows_affected);
+        }
     }
     for planned in &mut report.plugins {
         if let Some(ran) = done.plugins.iter().find(|p| p.name == planned.name) {
@@ -299,6 +387,7 @@ impl PlanReport {
     pub fn would_change(&self) -> bool {
         !self.migrations.pending.is_empty()
             || !self.migrations.adopt.is_empty()
+            || self.seed_files.iter().any(|f| f.action == Action::Run)
             || self.plugins.iter().any(|p| {
                 p.action == Action::Run
                     && p.tables.as_ref().is_none_or(|tables| {
@@ -337,6 +426,21 @@ impl Report for PlanReport {
                     let _ = writeln!(out, "migration {stem}: adopt (applied by the Supabase CLI)");
                 }
             }
+        }
+        for f in &self.seed_files {
+            let action = match f.action {
+                Action::Run => "run",
+                Action::Skip => "skip",
+                Action::Refused => "REFUSED",
+            };
+            let rows = f
+                .rows_affected
+                .map_or_else(String::new, |n| format!(" ({n} rows)"));
+            let why = f
+                .reason
+                .as_deref()
+                .map_or_else(String::new, |r| format!(": {r}"));
+            let _ = writeln!(out, "seed file {}: {action}{rows}{why}", f.path);
         }
         let mut table = new_table([
             "plugin",

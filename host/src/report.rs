@@ -209,6 +209,8 @@ pub struct RunReport {
     pub dry_run: bool,
     /// What migrations did.
     pub migrations: MigrationsReport,
+    /// Each Supabase seed file that ran, in order (before the plugins).
+    pub seed_files: Vec<SeedFileReport>,
     /// Each plugin that ran, in order.
     pub plugins: Vec<PluginReport>,
     /// A failure outside any plugin (configuration, profile, connection,
@@ -223,6 +225,21 @@ pub struct RunReport {
     /// The exit status a signal that stopped the run calls for (130, 143).
     #[serde(skip)]
     pub interrupted: Option<u8>,
+}
+
+/// A Supabase seed file's run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedFileReport {
+    /// Its path as the Supabase CLI records it (`supabase/seed.sql`).
+    pub path: String,
+    /// How it ended.
+    pub status: PluginStatus,
+    /// Why it failed (file and statement named).
+    pub error: Option<String>,
+    /// Rows its statements affected.
+    pub rows_affected: u64,
+    /// Wall time.
+    pub duration_ms: u64,
 }
 
 fn skipped_json<S: serde::Serializer>(
@@ -245,6 +262,7 @@ impl RunReport {
             database: None,
             dry_run,
             migrations: MigrationsReport::default(),
+            seed_files: Vec::new(),
             plugins: Vec::new(),
             error: None,
             reset: None,
@@ -257,7 +275,9 @@ impl RunReport {
 impl Report for RunReport {
     /// Everything succeeded (the exit status is 0 only then).
     fn succeeded(&self) -> bool {
-        self.error.is_none() && self.plugins.iter().all(|p| p.status == PluginStatus::Ok)
+        self.error.is_none()
+            && self.plugins.iter().all(|p| p.status == PluginStatus::Ok)
+            && self.seed_files.iter().all(|f| f.status == PluginStatus::Ok)
     }
 
     /// What was applied and a table per plugin.
@@ -299,6 +319,20 @@ impl Report for RunReport {
                         let _ = writeln!(out, "  {stem}");
                     }
                 }
+            }
+        }
+        for file in &self.seed_files {
+            let status = match file.status {
+                PluginStatus::Ok => "ok",
+                PluginStatus::Failed => "FAILED",
+            };
+            let _ = writeln!(
+                out,
+                "\n{} · seed file · {status} · {} rows · {} ms",
+                file.path, file.rows_affected, file.duration_ms
+            );
+            if let Some(error) = &file.error {
+                let _ = writeln!(out, "error: {error}");
             }
         }
         for plugin in &self.plugins {

@@ -18,8 +18,9 @@ use crate::migrate;
 use crate::plan::{self, Destination, Plan, RunError, RunOptions};
 use crate::policy;
 use crate::redact::redact;
-use crate::report::{PluginReport, PluginStatus, RepairReport, Rerun, RunReport};
+use crate::report::{PluginReport, PluginStatus, RepairReport, Rerun, RunReport, SeedFileReport};
 use crate::sandbox::{Loaded, RunInput, Sandbox, SandboxError};
+use crate::seedfile::{self, SeedFile};
 use crate::store::Session;
 
 /// Migrates, then runs the chosen plugins. Never fails as a whole: what went
@@ -143,7 +144,11 @@ async fn run_inner(
             .clear(
                 &config.reset_schemas,
                 migrate::TABLE,
-                &[migrate::SUPABASE_TABLE, crate::ledger::POSTGRES_TABLE],
+                &[
+                    migrate::SUPABASE_TABLE,
+                    crate::ledger::POSTGRES_TABLE,
+                    crate::seedfile::TABLE,
+                ],
             )
             .await;
         match dropped {
@@ -190,6 +195,31 @@ impl Run<'_> {
         report.migrations.adopted = done.adopted;
         tracing::debug!("migrations up to date");
         ledger::ensure(self.db).await?;
+        let seeded = SeedFileFacts::read(self).await?;
+        for file in &self.plan.seed_files {
+            if self.seed_file_skipped(file, &ledger, &seeded, report) {
+                continue;
+            }
+            let started = chrono::Utc::now();
+            let clock = Instant::now();
+            let mut tx = self.db.begin().await?;
+            let outcome = seedfile::apply(&mut tx, file, seeded.keeps_cli_record).await;
+            let ok = outcome.is_ok();
+            if let Ok(rows) = outcome {
+                let record = self.seed_file_record(file, rows, started);
+                ledger::record(&mut tx, &record).await?;
+                tx.commit().await?;
+            } else {
+                tx.rollback().await?;
+            }
+            report
+                .seed_files
+                .push(seed_file_report(file, outcome, clock));
+            if !ok {
+                skip_after_seed_file(&self.plan.plugins, report);
+                return Ok(());
+            }
+        }
         let mut ran_now = HashSet::new();
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
@@ -219,6 +249,56 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Whether a seed file's policy skips it now; if so the report says why.
+    fn seed_file_skipped(
+        &self,
+        file: &SeedFile,
+        ledger: &[ledger::LastRun],
+        seeded: &SeedFileFacts,
+        report: &mut RunReport,
+    ) -> bool {
+        let reason = policy::seed_file_skip_reason(
+            self.config.seed_files.policy,
+            &file.path,
+            &file.hash,
+            ledger,
+            &seeded.cli_record,
+            self.options.ignore_policy || self.options.twice,
+        );
+        match reason {
+            Some(reason) => {
+                report.skipped.push((file.path.clone(), reason));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The ledger's row for a seed file's run that just succeeded.
+    fn seed_file_record(
+        &self,
+        file: &SeedFile,
+        rows: u64,
+        started: chrono::DateTime<chrono::Utc>,
+    ) -> ledger::Record {
+        let utc = |t: chrono::DateTime<chrono::Utc>| {
+            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        };
+        ledger::Record {
+            kind: ledger::SEED_FILE,
+            name: file.path.clone(),
+            profile: self.destination.env.clone(),
+            digest: file.hash.clone(),
+            params_digest: ledger::params_digest(&BTreeMap::new()),
+            contract_version: None,
+            host_version: env!("CARGO_PKG_VERSION").to_owned(),
+            migration_version: plan::newest_migration(&self.plan.migrations).map(str::to_owned),
+            counts: serde_json::json!({ "rows_affected": rows }).to_string(),
+            started_at: utc(started),
+            finished_at: utc(chrono::Utc::now()),
+        }
     }
 
     /// Whether `plugin`'s policy skips it now; if so the report says why.
@@ -290,6 +370,7 @@ impl Run<'_> {
     async fn dry_run(&self, report: &mut RunReport) -> Result<(), RunError> {
         // Read before the transaction: policies decide as in a real run.
         let ledger = ledger::last_runs(self.db).await?;
+        let seeded = SeedFileFacts::read(self).await?;
         let mut ran_now = HashSet::new();
         let mut tx = self.db.begin().await?;
         let settings = settings(self.config);
@@ -303,6 +384,29 @@ impl Run<'_> {
         };
         report.migrations.applied = applied.applied;
         report.migrations.adopted = applied.adopted;
+        for file in &self.plan.seed_files {
+            if self.seed_file_skipped(file, &ledger, &seeded, report) {
+                continue;
+            }
+            let clock = Instant::now();
+            tx.execute("SAVEPOINT seedhost_seed_file").await?;
+            let outcome = seedfile::apply(&mut tx, file, seeded.keeps_cli_record).await;
+            let ok = outcome.is_ok();
+            tx.execute(if ok {
+                "RELEASE SAVEPOINT seedhost_seed_file"
+            } else {
+                "ROLLBACK TO SAVEPOINT seedhost_seed_file"
+            })
+            .await?;
+            report
+                .seed_files
+                .push(seed_file_report(file, outcome, clock));
+            if !ok {
+                skip_after_seed_file(&self.plan.plugins, report);
+                tx.rollback().await?;
+                return Ok(());
+            }
+        }
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
             let params = plan::params_for(self.config, &self.destination.env, plugin, self.options);
@@ -488,6 +592,59 @@ fn settings(config: &Config) -> migrate::MigrateSettings {
     migrate::MigrateSettings {
         history: config.supabase_history,
         lock_wait: config.lock_timeout,
+    }
+}
+
+/// What a run reads before it starts about seed files: whether the Supabase
+/// CLI's record of them is kept on this database, and what it holds.
+struct SeedFileFacts {
+    keeps_cli_record: bool,
+    cli_record: Vec<(String, String)>,
+}
+
+impl SeedFileFacts {
+    async fn read(run: &Run<'_>) -> Result<SeedFileFacts, RunError> {
+        if run.plan.seed_files.is_empty() {
+            return Ok(SeedFileFacts {
+                keeps_cli_record: false,
+                cli_record: Vec::new(),
+            });
+        }
+        let keeps = migrate::keeps_supabase_history(run.db, run.config.supabase_history).await?;
+        Ok(SeedFileFacts {
+            keeps_cli_record: keeps,
+            cli_record: if keeps {
+                seedfile::recorded(run.db).await?
+            } else {
+                Vec::new()
+            },
+        })
+    }
+}
+
+fn seed_file_report(
+    file: &SeedFile,
+    outcome: Result<u64, String>,
+    clock: Instant,
+) -> SeedFileReport {
+    let (status, error, rows) = match outcome {
+        Ok(rows) => (PluginStatus::Ok, None, rows),
+        Err(e) => (PluginStatus::Failed, Some(e), 0),
+    };
+    SeedFileReport {
+        path: file.path.clone(),
+        status,
+        error,
+        rows_affected: rows,
+        duration_ms: clock.elapsed().as_millis() as u64,
+    }
+}
+
+fn skip_after_seed_file(plugins: &[&PluginConfig], report: &mut RunReport) {
+    for p in plugins {
+        report
+            .skipped
+            .push((p.name.clone(), "a seed file failed".to_owned()));
     }
 }
 

@@ -209,6 +209,21 @@ pub async fn verify(
         ..RunOptions::default()
     };
     let dry_run = runner::run(config, destination, &options).await;
+    // Supabase's seed files run once each, before the plugins.
+    for f in &dry_run.seed_files {
+        checks.push(VerifyCheck {
+            plugin: f.path.clone(),
+            check: "seed-file".into(),
+            passed: f.status == PluginStatus::Ok,
+            detail: Some(
+                f.error
+                    .clone()
+                    .unwrap_or_else(|| format!("{} rows affected (rolled back)", f.rows_affected)),
+            ),
+            duration_ms: f.duration_ms,
+            skipped: false,
+        });
+    }
     for p in &dry_run.plugins {
         checks.push(VerifyCheck {
             plugin: p.name.clone(),

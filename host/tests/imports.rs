@@ -34,6 +34,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("store", 5),    // the checks and the backends' upserts
     ("migrate", 5),  // migration files and records, both histories
     ("ledger", 5),   // the seed ledger: what ran in a database
+    ("seedfile", 6), // Supabase's seed files and the CLI's record of them
     ("convert", 4),  // values to column data
     ("smoke", 4),    // smoke checks and their SQL
     ("config", 4),   // seedhost.toml

@@ -117,6 +117,21 @@ pub async fn supabase_versions(db: &Database) -> Result<Vec<String>, MigrationEr
     })
 }
 
+/// Whether the Supabase CLI's history is kept on `db`: on PostgreSQL only;
+/// `always` everywhere, `auto` where the database looks like Supabase's.
+pub async fn keeps_supabase_history(
+    db: &Database,
+    history: SupabaseHistory,
+) -> Result<bool, MigrationError> {
+    Ok(match (db.acquire().await?, history) {
+        (Conn::Sqlite(_), _) | (_, SupabaseHistory::Never) => false,
+        (Conn::Postgres(_), SupabaseHistory::Always) => true,
+        (Conn::Postgres(mut conn), SupabaseHistory::Auto) => {
+            supabase::detect(&mut conn).await.map_err(DbError::from)?
+        }
+    })
+}
+
 /// Applies the pending migrations on `conn`, in order.
 ///
 /// On PostgreSQL an advisory lock makes concurrent seedhost processes take turns,

@@ -16,10 +16,10 @@ mod supabase;
 
 pub use apply::{
     Applied, AppliedBy, Entry, MigrateSettings, Repaired, State, TABLE, applied, apply_in,
-    apply_pending, repair, status, supabase_versions,
+    apply_pending, keeps_supabase_history, repair, status, supabase_versions,
 };
 pub use error::MigrationError;
 pub use files::{
     MAX_VERSION_DIGITS, MigrationFile, create, discover, is_snake_case, read_by_supabase_cli,
 };
-pub use supabase::TABLE as SUPABASE_TABLE;
+pub use supabase::{TABLE as SUPABASE_TABLE, split_statements};

@@ -113,6 +113,20 @@ fn policies_on(project: &Project, url: &str) {
     let all = ["--all"];
     let detailed = ["plan", "--database-url", url, "--detailed-exitcode"];
     assert_eq!(exit_code(project, &detailed), Some(2), "a fresh database");
+    let counted = project
+        .seedhost(&["plan", "--counts", "--database-url", url, "--json"])
+        .ok_json();
+    let catalog = &counted["plugins"][0];
+    assert_eq!(catalog["name"], "catalog", "{counted}");
+    assert_eq!(
+        catalog["tables"]["catalog_chapters"]["inserted"], 6,
+        "{counted}"
+    );
+    assert_eq!(
+        Db::connect(url).count(ledger_table(url)),
+        0,
+        "--counts wrote nothing"
+    );
 
     // Nothing ran yet: everything granted runs.
     let run = plan_then_run(project, url, &all);
@@ -167,6 +181,30 @@ fn policies_on(project: &Project, url: &str) {
         "{skipped:?}"
     );
     assert_eq!(db.count(table), 3);
+    // With --counts, a plugin that would run but change no row changes nothing.
+    let counted = [
+        "plan",
+        "--ignore-policy",
+        "--counts",
+        "--detailed-exitcode",
+        "--database-url",
+        url,
+    ];
+    assert_eq!(exit_code(project, &counted), Some(0));
+    assert_eq!(
+        exit_code(
+            project,
+            &[
+                "plan",
+                "--ignore-policy",
+                "--detailed-exitcode",
+                "--database-url",
+                url
+            ]
+        ),
+        Some(2),
+        "without --counts, a plugin that would run is a change"
+    );
     // A dry run decides alike.
     let dry = project
         .seedhost(&["run", "--all", "--dry-run", "--database-url", url, "--json"])

@@ -22,6 +22,7 @@ mod profiles;
 mod properties;
 mod sandbox;
 mod secrets;
+mod seed_files;
 mod store;
 mod supabase;
 mod supabase_cli;
