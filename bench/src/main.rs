@@ -59,6 +59,9 @@ enum Part {
     Postgres,
     Sqlite,
     Startup,
+    /// The seed ledger's cost per plugin run, and `seedhost plan` on this
+    /// repository's project, on PostgreSQL and SQLite.
+    Ledger,
     /// The same rows from the TypeScript SDK (bench/bulk-ts) against the Rust
     /// SDK's, into PostgreSQL; needs node and npm. Not in the default set.
     Typescript,
@@ -106,7 +109,7 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     let parts = if args.only.is_empty() {
-        vec![Part::Postgres, Part::Sqlite, Part::Startup]
+        vec![Part::Postgres, Part::Sqlite, Part::Startup, Part::Ledger]
     } else {
         args.only.clone()
     };
@@ -128,6 +131,9 @@ fn main() -> Result<()> {
     }
     if parts.contains(&Part::Startup) {
         runtime.block_on(bench.startup())?;
+    }
+    if parts.contains(&Part::Ledger) {
+        runtime.block_on(bench.ledger())?;
     }
     if parts.contains(&Part::Typescript) {
         runtime.block_on(bench.typescript(&expected))?;
@@ -788,6 +794,65 @@ impl Bench {
             "  instantiate (fresh store + WASI)    {:>8.2} ms",
             ms(&instantiations)
         );
+        Ok(())
+    }
+}
+
+impl Bench {
+    /// What the seed ledger adds to a plugin run (its read and ensure once
+    /// per run, its row in the plugin's transaction: from `-v`'s debug lines),
+    /// and `seedhost plan --all` on this repository's project, which hashes
+    /// components and starts no sandbox. The goals: at most 5 ms per plugin
+    /// run, at most 100 ms per plan.
+    async fn ledger(&self) -> Result<()> {
+        let db = TempDb::create(&self.admin).await?;
+        let sqlite = format!("sqlite://{}?mode=rwc", self.path("ledger.db").display());
+        let config = self.root.join("seedhost.toml").display().to_string();
+        let runs = self.reps * 7;
+        println!("\nSeed ledger and plan · this repository's project, median of {runs}");
+        for (name, url) in [("PostgreSQL", db.url.as_str()), ("SQLite", sqlite.as_str())] {
+            let base = ["--config", config.as_str()];
+            let at = ["--database-url", url];
+            // Migrate, seed, and warm the component cache.
+            let mut all = base.to_vec();
+            all.extend(["run", "--all", "-q"]);
+            all.extend(at);
+            self.seedhost_run(&all)?;
+            let (mut read, mut written) = (vec![], vec![]);
+            for _ in 0..runs {
+                let output = Command::new(&self.seedhost)
+                    .args(base)
+                    .args(["-v", "run", "catalog"])
+                    .args(at)
+                    .env_remove("RUST_LOG")
+                    .output()?;
+                ensure!(output.status.success(), "seedhost run catalog failed");
+                let log = String::from_utf8_lossy(&output.stderr);
+                let micros = |what: &str| -> Option<Duration> {
+                    let line = log.lines().find(|l| l.contains(what))?;
+                    let value = line.split("micros=").nth(1)?;
+                    let digits: String = value.chars().take_while(char::is_ascii_digit).collect();
+                    Some(Duration::from_micros(digits.parse().ok()?))
+                };
+                read.push(micros("seed ledger read").context("no ledger read line in -v")?);
+                written.push(micros("seed ledger row written").context("no ledger row line")?);
+            }
+            let mut plans = vec![];
+            for _ in 0..runs {
+                let mut plan = Command::new(&self.seedhost);
+                plan.args(base).args(["plan", "--all", "-q"]).args(at);
+                plans.push(self.time(&mut plan)?);
+            }
+            let ms = |d: &[Duration]| median(d).unwrap_or(f64::NAN) * 1000.0;
+            println!(
+                "  {name:<10} ledger per plugin run {:>7.2} ms (read and ensure {:.2} ms + row {:.2} ms; goal ≤ 5)   plan --all {:>7.1} ms (goal ≤ 100)",
+                ms(&read) + ms(&written),
+                ms(&read),
+                ms(&written),
+                ms(&plans)
+            );
+        }
+        drop(db);
         Ok(())
     }
 }

@@ -249,6 +249,17 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    #[command(flatten)]
+    pub inputs: RunInputs,
+
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// What the plugins of a run get, and whether policies apply: `run` and
+/// `plan` take the same, so a plan is of the run it names.
+#[derive(Debug, Args)]
+pub(crate) struct RunInputs {
     /// Set a plugin parameter, overriding seedhost.toml (repeatable)
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
@@ -260,9 +271,6 @@ pub(crate) struct RunArgs {
     /// Run the selected plugins whatever their `policy` (on-change, once) says
     #[arg(long)]
     pub ignore_policy: bool,
-
-    #[command(flatten)]
-    pub db: DbArgs,
 }
 
 #[derive(Debug, Args)]
@@ -275,17 +283,8 @@ pub(crate) struct PlanArgs {
     #[arg(long, conflicts_with = "plugins")]
     pub all: bool,
 
-    /// A plugin parameter, as `run --param` would set it (repeatable)
-    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
-    pub params: Vec<(String, String)>,
-
-    /// The reference time, as `run --now` would set it (RFC 3339)
-    #[arg(long, value_name = "INSTANT", value_parser = parse_now)]
-    pub now: Option<String>,
-
-    /// Plan as `run --ignore-policy` would run
-    #[arg(long)]
-    pub ignore_policy: bool,
+    #[command(flatten)]
+    pub inputs: RunInputs,
 
     /// Dry-run what would run and report its rows per table
     #[arg(long)]
@@ -410,12 +409,12 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 plugins: args.plugins,
                 all: args.all,
                 dry_run: args.dry_run,
-                params: args.params,
-                now: args.now,
+                params: args.inputs.params,
+                now: args.inputs.now,
                 reset: None,
                 progress: !cli.quiet && !args.db.json && std::io::stderr().is_terminal(),
                 twice: false,
-                ignore_policy: args.ignore_policy,
+                ignore_policy: args.inputs.ignore_policy,
             };
             let report = match config {
                 Ok(config) => runner::run(&config, &destination(&args.db), &options).await,
@@ -592,9 +591,9 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             let options = RunOptions {
                 all: args.plugins.is_empty(),
                 plugins: args.plugins,
-                params: args.params,
-                now: args.now,
-                ignore_policy: args.ignore_policy,
+                params: args.inputs.params,
+                now: args.inputs.now,
+                ignore_policy: args.inputs.ignore_policy,
                 ..RunOptions::default()
             };
             let extra = crate::preview::PlanOptions {
@@ -788,7 +787,7 @@ mod tests {
         let Command::Run(args) = cli.command else {
             panic!()
         };
-        assert_eq!(args.params, [("rows".to_owned(), "10".to_owned())]);
+        assert_eq!(args.inputs.params, [("rows".to_owned(), "10".to_owned())]);
         assert_eq!(args.db.env, "staging");
     }
 

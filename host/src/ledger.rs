@@ -163,51 +163,45 @@ async fn exists(db: &Database) -> Result<bool, DbError> {
     })
 }
 
+/// Binds a record's eleven values, in the order of the INSERTs below.
+macro_rules! bind_record {
+    ($query:expr, $record:expr) => {
+        $query
+            .bind($record.kind)
+            .bind(&$record.name)
+            .bind(&$record.profile)
+            .bind(&$record.digest)
+            .bind(&$record.params_digest)
+            .bind(&$record.contract_version)
+            .bind(&$record.host_version)
+            .bind(&$record.migration_version)
+            .bind(&$record.counts)
+            .bind(&$record.started_at)
+            .bind(&$record.finished_at)
+    };
+}
+
 /// Writes `record` in `tx`, the run's own transaction.
 pub async fn record(tx: &mut Tx, record: &Record) -> Result<(), DbError> {
     match tx {
         Tx::Postgres(t) => {
-            sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO seedhost.seed_ledger (kind, name, profile, digest, params_digest,
                      contract_version, host_version, migration_version, counts, started_at,
                      finished_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::timestamptz,
                      $11::timestamptz)",
-            )
-            .bind(record.kind)
-            .bind(&record.name)
-            .bind(&record.profile)
-            .bind(&record.digest)
-            .bind(&record.params_digest)
-            .bind(&record.contract_version)
-            .bind(&record.host_version)
-            .bind(&record.migration_version)
-            .bind(&record.counts)
-            .bind(&record.started_at)
-            .bind(&record.finished_at)
-            .execute(&mut **t)
-            .await?;
+            );
+            bind_record!(insert, record).execute(&mut **t).await?;
         }
         Tx::Sqlite(t) => {
-            sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO _seedhost_seed_ledger (kind, name, profile, digest, params_digest,
                      contract_version, host_version, migration_version, counts, started_at,
                      finished_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )
-            .bind(record.kind)
-            .bind(&record.name)
-            .bind(&record.profile)
-            .bind(&record.digest)
-            .bind(&record.params_digest)
-            .bind(&record.contract_version)
-            .bind(&record.host_version)
-            .bind(&record.migration_version)
-            .bind(&record.counts)
-            .bind(&record.started_at)
-            .bind(&record.finished_at)
-            .execute(&mut **t)
-            .await?;
+            );
+            bind_record!(insert, record).execute(&mut **t).await?;
         }
     }
     Ok(())
