@@ -378,12 +378,18 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 pub fn parse() -> Cli {
     match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) if e.use_stderr() && std::env::args().any(|a| a == "--detailed-exitcode") => {
+        Err(e) if e.use_stderr() && detailed_plan(std::env::args_os()) => {
             let _ = e.print();
             std::process::exit(1)
         }
         Err(e) => e.exit(),
     }
+}
+
+/// Whether the command line is `plan … --detailed-exitcode`.
+fn detailed_plan(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let args: Vec<std::ffi::OsString> = args.skip(1).collect();
+    args.iter().any(|a| a == "plan") && args.iter().any(|a| a == "--detailed-exitcode")
 }
 
 /// Runs a parsed command; the exit status is 0 only if everything succeeded.
@@ -789,6 +795,25 @@ mod tests {
         };
         assert_eq!(args.inputs.params, [("rows".to_owned(), "10".to_owned())]);
         assert_eq!(args.db.env, "staging");
+    }
+
+    #[test]
+    fn only_plan_turns_bad_usage_into_one() {
+        let args = |line: &str| {
+            line.split(' ')
+                .map(std::ffi::OsString::from)
+                .collect::<Vec<_>>()
+        };
+        assert!(detailed_plan(
+            args("seedhost plan --nope --detailed-exitcode").into_iter()
+        ));
+        assert!(detailed_plan(
+            args("seedhost --config x.toml plan --detailed-exitcode").into_iter()
+        ));
+        assert!(!detailed_plan(
+            args("seedhost run --detailed-exitcode").into_iter()
+        ));
+        assert!(!detailed_plan(args("seedhost plan --nope").into_iter()));
     }
 
     #[test]

@@ -117,6 +117,10 @@ pub struct Database {
     pub display_url: String,
     /// Where unqualified table names live (`current_schema()` / `main`).
     pub default_schema: String,
+    /// The statements that set seedhost's session up (PostgreSQL's timeouts;
+    /// nothing on SQLite): SQL of the project's own that may change session
+    /// settings (a seed file) is followed by `RESET ALL` and these.
+    pub session_settings: String,
 }
 
 #[derive(Debug, Clone)]
@@ -248,6 +252,7 @@ impl Database {
         };
         // One connection: migrations, plugin writes and the dry-run rollback all
         // share it, and a second seedhost waits on the database's locks, not ours.
+        let mut settings = String::new();
         let pool = match Backend::of(url)? {
             Backend::Postgres => {
                 let mut options = PgConnectOptions::from_str(url).map_err(connect_error)?;
@@ -296,13 +301,16 @@ impl Database {
                     });
                 }
                 // SET, not the `options` startup parameter, which poolers refuse.
-                let settings = format!(
+                settings = format!(
                     "SET lock_timeout = '{}ms'; SET idle_in_transaction_session_timeout = '{}ms'",
                     timeouts.lock.as_millis(),
                     timeouts.idle_in_transaction.as_millis()
                 );
                 // Session settings only once the session is known to be ours.
-                if let Err(e) = sqlx::raw_sql(AssertSqlSafe(settings)).execute(&pool).await {
+                if let Err(e) = sqlx::raw_sql(AssertSqlSafe(settings.clone()))
+                    .execute(&pool)
+                    .await
+                {
                     pool.close().await;
                     return Err(connect_error(e));
                 }
@@ -346,6 +354,7 @@ impl Database {
             pool,
             display_url,
             default_schema,
+            session_settings: settings,
         })
     }
 

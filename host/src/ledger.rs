@@ -45,6 +45,9 @@ pub struct Record {
     pub host_version: String,
     /// The newest migration applied to the database then.
     pub migration_version: Option<String>,
+    /// How many migrations were applied then: with the newest, it tells a
+    /// migration applied out of order (an older version merged late).
+    pub migrations_applied: i64,
     /// Rows inserted, updated and unchanged per table, as JSON.
     pub counts: String,
     /// When it started, RFC 3339 UTC.
@@ -70,6 +73,8 @@ pub struct LastRun {
     pub params_digest: String,
     /// The newest migration applied then.
     pub migration_version: Option<String>,
+    /// How many migrations were applied then.
+    pub migrations_applied: i64,
     /// When it finished, RFC 3339 UTC (seconds).
     pub finished_at: String,
 }
@@ -98,10 +103,12 @@ CREATE TABLE IF NOT EXISTS seedhost.seed_ledger (
     contract_version text,
     host_version text NOT NULL,
     migration_version text,
+    migrations_applied integer NOT NULL,
     counts jsonb NOT NULL,
     started_at timestamptz NOT NULL,
     finished_at timestamptz NOT NULL
 );
+CREATE INDEX IF NOT EXISTS seed_ledger_last ON seedhost.seed_ledger (kind, name, id);
 REVOKE ALL ON SCHEMA seedhost FROM PUBLIC;
 REVOKE ALL ON seedhost.seed_ledger FROM PUBLIC;";
 
@@ -115,10 +122,12 @@ const SQLITE_DDL: &str = "CREATE TABLE IF NOT EXISTS _seedhost_seed_ledger (
     contract_version TEXT,
     host_version TEXT NOT NULL,
     migration_version TEXT,
+    migrations_applied INTEGER NOT NULL,
     counts TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT NOT NULL
-)";
+);
+CREATE INDEX IF NOT EXISTS _seedhost_seed_ledger_last ON _seedhost_seed_ledger (kind, name, id)";
 
 /// Creates the ledger where it is missing. Outside any plugin's transaction,
 /// like the migration record; two processes creating it at once both succeed.
@@ -163,7 +172,7 @@ async fn exists(db: &Database) -> Result<bool, DbError> {
     })
 }
 
-/// Binds a record's eleven values, in the order of the INSERTs below.
+/// Binds a record's twelve values, in the order of the INSERTs below.
 macro_rules! bind_record {
     ($query:expr, $record:expr) => {
         $query
@@ -175,6 +184,7 @@ macro_rules! bind_record {
             .bind(&$record.contract_version)
             .bind(&$record.host_version)
             .bind(&$record.migration_version)
+            .bind($record.migrations_applied)
             .bind(&$record.counts)
             .bind(&$record.started_at)
             .bind(&$record.finished_at)
@@ -187,19 +197,19 @@ pub async fn record(tx: &mut Tx, record: &Record) -> Result<(), DbError> {
         Tx::Postgres(t) => {
             let insert = sqlx::query(
                 "INSERT INTO seedhost.seed_ledger (kind, name, profile, digest, params_digest,
-                     contract_version, host_version, migration_version, counts, started_at,
-                     finished_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::timestamptz,
-                     $11::timestamptz)",
+                     contract_version, host_version, migration_version, migrations_applied,
+                     counts, started_at, finished_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::timestamptz,
+                     $12::timestamptz)",
             );
             bind_record!(insert, record).execute(&mut **t).await?;
         }
         Tx::Sqlite(t) => {
             let insert = sqlx::query(
                 "INSERT INTO _seedhost_seed_ledger (kind, name, profile, digest, params_digest,
-                     contract_version, host_version, migration_version, counts, started_at,
-                     finished_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     contract_version, host_version, migration_version, migrations_applied,
+                     counts, started_at, finished_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             );
             bind_record!(insert, record).execute(&mut **t).await?;
         }
@@ -216,7 +226,7 @@ pub async fn last_runs(db: &Database) -> Result<Vec<LastRun>, DbError> {
     let rows = match db.acquire().await? {
         Conn::Postgres(mut conn) => sqlx::query(
             "SELECT DISTINCT ON (kind, name) id, kind, name, profile, digest, params_digest,
-                        migration_version,
+                        migration_version, migrations_applied::bigint,
                         to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
                    FROM seedhost.seed_ledger
                   ORDER BY kind, name, id DESC",
@@ -228,7 +238,7 @@ pub async fn last_runs(db: &Database) -> Result<Vec<LastRun>, DbError> {
         .collect::<Result<Vec<_>, sqlx::Error>>()?,
         Conn::Sqlite(mut conn) => sqlx::query(
             "SELECT id, kind, name, profile, digest, params_digest, migration_version,
-                    substr(finished_at, 1, 19) || 'Z'
+                    migrations_applied, substr(finished_at, 1, 19) || 'Z'
                FROM _seedhost_seed_ledger AS l
               WHERE id = (SELECT max(id) FROM _seedhost_seed_ledger
                            WHERE kind = l.kind AND name = l.name)
@@ -258,7 +268,8 @@ where
         digest: row.try_get(4)?,
         params_digest: row.try_get(5)?,
         migration_version: row.try_get(6)?,
-        finished_at: row.try_get(7)?,
+        migrations_applied: row.try_get(7)?,
+        finished_at: row.try_get(8)?,
     })
 }
 

@@ -29,6 +29,11 @@ pub struct Facts<'a> {
     pub ledger: &'a [LastRun],
     /// The newest migration applied once this run has migrated.
     pub newest_migration: Option<&'a str>,
+    /// How many migrations are applied once this run has migrated.
+    pub migrations_applied: i64,
+    /// Whether a seed file ran earlier in this invocation (every plugin
+    /// comes after the seed files).
+    pub seeded_now: bool,
     /// Plugins that ran successfully earlier in this invocation.
     pub ran_now: &'a HashSet<String>,
     /// `--ignore-policy`.
@@ -56,6 +61,12 @@ pub fn skip_reason(config: &Config, plugin: &Candidate, facts: &Facts) -> Option
                 || mine.params_digest != plugin.params_digest
                 || mine.profile != plugin.profile
                 || mine.migration_version.as_deref() != facts.newest_migration
+                || mine.migrations_applied != facts.migrations_applied
+                || facts.seeded_now
+                || facts
+                    .ledger
+                    .iter()
+                    .any(|r| r.kind == ledger::SEED_FILE && r.id > mine.id)
                 || ancestors(config, plugin.name).iter().any(|before| {
                     facts.ran_now.contains(*before)
                         || last(before).is_some_and(|theirs| theirs.id > mine.id)
@@ -65,9 +76,14 @@ pub fn skip_reason(config: &Config, plugin: &Candidate, facts: &Facts) -> Option
     }
 }
 
-/// Why a seed file does not run (its content is what ran last, by seedhost
-/// or by the Supabase CLI; or, under `once`, it ran at all), or nothing when
-/// it runs. `cli` is the CLI's record, `(path, hash)`, where its history is kept.
+/// Why a seed file does not run, or nothing when it runs. seedhost's ledger
+/// decides where it has the file: its content is what ran last (under
+/// `once`: it ran at all). Where it has not, the Supabase CLI's record
+/// (`cli`, `(path, hash)`, where its history is kept) does: the same hash
+/// (under `once`: the path at all) means the CLI seeded it. (The CLI's
+/// `db push --include-seed` updates a changed file's hash without running it,
+/// so only the first sight trusts it: a run that skips for the CLI records
+/// the file in the ledger.)
 pub fn seed_file_skip_reason(
     policy: Policy,
     path: &str,
@@ -90,7 +106,7 @@ pub fn seed_file_skip_reason(
         (_, Some(ours), _) if ours.digest == hash => {
             Some(format!("unchanged since {}", ours.finished_at))
         }
-        (_, _, Some(theirs)) if theirs == hash => Some(
+        (_, None, Some(theirs)) if theirs == hash => Some(
             "unchanged since the Supabase CLI seeded it (supabase_migrations.seed_files)"
                 .to_owned(),
         ),
@@ -163,6 +179,7 @@ mod tests {
             digest: "d1".into(),
             params_digest: "p1".into(),
             migration_version: Some("2".into()),
+            migrations_applied: 2,
             finished_at: format!("2026-12-03T10:00:0{id}Z"),
         }
     }
@@ -185,6 +202,8 @@ mod tests {
         let facts = Facts {
             ledger: &ledger,
             newest_migration: Some("2"),
+            migrations_applied: 2,
+            seeded_now: false,
             ran_now: &none,
             ignore: false,
         };
@@ -215,6 +234,28 @@ mod tests {
             ..facts.clone()
         };
         assert_eq!(skip_reason(&config, &c, &migrated), None);
+        // An older migration merged late: the newest is the same, the count not.
+        let late = Facts {
+            migrations_applied: 3,
+            ..facts.clone()
+        };
+        assert_eq!(skip_reason(&config, &c, &late), None);
+        // A seed file ran since, or runs now: every plugin comes after them.
+        let mut seeded = ledger.to_vec();
+        seeded.push(LastRun {
+            kind: ledger::SEED_FILE.into(),
+            ..run(9, "supabase/seed.sql")
+        });
+        let after_seed = Facts {
+            ledger: &seeded,
+            ..facts.clone()
+        };
+        assert_eq!(skip_reason(&config, &c, &after_seed), None);
+        let seeding = Facts {
+            seeded_now: true,
+            ..facts.clone()
+        };
+        assert_eq!(skip_reason(&config, &c, &seeding), None);
         // A plugin it follows, even through another, ran later: in the ledger
         // or in this invocation.
         let later = [run(1, "b"), run(2, "c"), run(4, "a")];
@@ -261,6 +302,8 @@ mod tests {
         let facts = Facts {
             ledger: &[],
             newest_migration: None,
+            migrations_applied: 0,
+            seeded_now: false,
             ran_now: &none,
             ignore: false,
         };
@@ -312,8 +355,11 @@ mod tests {
                 .unwrap()
                 .starts_with("unchanged since 2026")
         );
+        // The ledger decides where it has the file: the CLI's push updates a
+        // hash without running the file.
+        assert_eq!(on_change("h2", &ledger, &cli), None);
         assert!(
-            on_change("h2", &ledger, &cli)
+            on_change("h2", &[], &cli)
                 .unwrap()
                 .contains("Supabase CLI seeded it")
         );

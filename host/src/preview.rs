@@ -36,9 +36,13 @@ pub struct PlanReport {
     pub seed_files: Vec<PlannedSeedFile>,
     /// Every plugin considered, in the order `run` would take them.
     pub plugins: Vec<PlannedPlugin>,
-    /// Why the `--counts` dry run could not run (a `-- no-transaction`
-    /// migration pending, for one); `null` otherwise.
+    /// Why the `--counts` dry run could not give counts (a `-- no-transaction`
+    /// migration pending, for one), or what failed in it; `null` otherwise.
     pub counts_error: Option<String>,
+    /// A plugin or seed file failed in the `--counts` dry run: `run` would
+    /// fail too.
+    #[serde(skip)]
+    pub counts_failed: bool,
     /// Why no plan could be made; `null` otherwise.
     pub error: Option<String>,
     /// `--detailed-exitcode`: 2 when something would change.
@@ -124,6 +128,7 @@ pub async fn plan(
         seed_files: Vec::new(),
         plugins: Vec::new(),
         counts_error: None,
+        counts_failed: false,
         error: None,
         detailed: extra.detailed_exitcode,
     };
@@ -275,6 +280,8 @@ async fn plan_inner(
         let facts = policy::Facts {
             ledger: &ledger,
             newest_migration: plan::newest_migration(&files),
+            migrations_applied: files.len() as i64,
+            seeded_now: report.seed_files.iter().any(|f| f.action == Action::Run),
             ran_now: &ran_now,
             ignore: options.ignore_policy,
         };
@@ -367,6 +374,7 @@ async fn counts(
                 .as_ref()
                 .map(|e| format!("plugin `{}`: {e}", p.name))
         });
+        report.counts_failed = failed_file.is_some() || failed_plugin.is_some();
         report.counts_error = done.error.clone().or(failed_file).or(failed_plugin);
     }
     for planned in &mut report.seed_files {
@@ -398,15 +406,30 @@ impl PlanReport {
 }
 
 impl Report for PlanReport {
+    /// No error, and nothing in the counts' dry run failed (a dry run that
+    /// could not start, for a `-- no-transaction` migration, only says so).
     fn succeeded(&self) -> bool {
-        self.error.is_none() && self.counts_error.is_none()
+        self.error.is_none() && !self.counts_failed
     }
 
+    /// With `--detailed-exitcode`, a run that would be refused (a plugin of
+    /// the wrong profile, not built) is an error too: 1.
     fn exit_status(&self) -> u8 {
-        match (self.succeeded(), self.detailed, self.would_change()) {
-            (false, _, _) => 1,
-            (true, true, true) => 2,
-            (true, _, _) => 0,
+        let refused = self
+            .plugins
+            .iter()
+            .map(|p| p.action)
+            .chain(self.seed_files.iter().map(|f| f.action))
+            .any(|a| a == Action::Refused);
+        match (
+            self.succeeded(),
+            self.detailed,
+            refused,
+            self.would_change(),
+        ) {
+            (false, ..) | (true, true, true, _) => 1,
+            (true, true, false, true) => 2,
+            _ => 0,
         }
     }
 
@@ -478,6 +501,17 @@ impl Report for PlanReport {
         }
         if let Some(e) = &self.error {
             let _ = writeln!(out, "error: {e}");
+        } else if self
+            .plugins
+            .iter()
+            .map(|p| p.action)
+            .chain(self.seed_files.iter().map(|f| f.action))
+            .any(|a| a == Action::Refused)
+        {
+            let _ = writeln!(
+                out,
+                "run would stop: it refuses what is marked REFUSED above"
+            );
         } else {
             let _ = writeln!(
                 out,

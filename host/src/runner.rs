@@ -202,19 +202,40 @@ impl Run<'_> {
         // What the ledger costs a run: the benchmark reads this line.
         tracing::debug!(micros = ledger_micros as u64, "seed ledger read");
         let seeded = SeedFileFacts::read(self).await?;
+        let mut seeded_now = false;
         for file in &self.plan.seed_files {
             if self.seed_file_skipped(file, &ledger, &seeded, report) {
+                // First seen as the CLI's: the ledger takes it from here (the
+                // CLI's own record may later change without the file running).
+                let theirs = !ledger
+                    .iter()
+                    .any(|r| r.kind == ledger::SEED_FILE && r.name == file.path);
+                if theirs && seeded.cli_record.iter().any(|(p, _)| *p == file.path) {
+                    let mut tx = self.db.begin().await?;
+                    let mut record = self.seed_file_record(file, 0, chrono::Utc::now());
+                    record.counts =
+                        serde_json::json!({ "adopted_from": seedfile::TABLE }).to_string();
+                    ledger::record(&mut tx, &record).await?;
+                    tx.commit().await?;
+                }
                 continue;
             }
             let started = chrono::Utc::now();
             let clock = Instant::now();
             let mut tx = self.db.begin().await?;
-            let outcome = seedfile::apply(&mut tx, file, seeded.keeps_cli_record).await;
-            let ok = outcome.is_ok();
+            let session = &self.db.session_settings;
+            let mut outcome =
+                seedfile::apply(&mut tx, file, seeded.keeps_cli_record, session).await;
             if let Ok(rows) = outcome {
                 let record = self.seed_file_record(file, rows, started);
-                ledger::record(&mut tx, &record).await?;
+                if let Err(e) = ledger::record(&mut tx, &record).await {
+                    outcome = Err(unrecorded(&file.path, &e));
+                }
+            }
+            let ok = outcome.is_ok();
+            if ok {
                 tx.commit().await?;
+                seeded_now = true;
             } else {
                 tx.rollback().await?;
             }
@@ -230,26 +251,36 @@ impl Run<'_> {
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
             let params = plan::params_for(self.config, &self.destination.env, plugin, self.options);
-            if self.skipped_by_policy(plugin, component, &params, &ledger, &ran_now, report) {
+            let facts = (&ledger[..], &ran_now, seeded_now);
+            if self.skipped_by_policy(plugin, component, &params, facts, report) {
                 continue;
             }
             let started = chrono::Utc::now();
             let tx = self.db.begin().await?;
-            let (result, mut tx) = self
+            let (mut result, mut tx) = self
                 .run_plugin(plugin, component, params.clone(), tx, report, false)
                 .await?;
+            if result.is_ok() {
+                // In the plugin's own transaction: committed with its rows,
+                // or rolled back with them.
+                let clock = Instant::now();
+                let record = self.record(plugin, component, &params, started, report);
+                if let Err(e) = ledger::record(&mut tx, &record).await {
+                    if let Some(entry) = report.plugins.last_mut() {
+                        entry.status = PluginStatus::Failed;
+                        entry.rolled_back = true;
+                        entry.error = Some(unrecorded(&plugin.name, &e));
+                    }
+                    result = Err(());
+                }
+                tracing::debug!(
+                    plugin = %plugin.name,
+                    micros = clock.elapsed().as_micros() as u64,
+                    "seed ledger row written"
+                );
+            }
             match result {
                 Ok(()) => {
-                    // In the plugin's own transaction: committed with its rows,
-                    // or rolled back with them.
-                    let clock = Instant::now();
-                    let record = self.record(plugin, component, &params, started, report);
-                    ledger::record(&mut tx, &record).await?;
-                    tracing::debug!(
-                        plugin = %plugin.name,
-                        micros = clock.elapsed().as_micros() as u64,
-                        "seed ledger row written"
-                    );
                     tx.commit().await?;
                     ran_now.insert(plugin.name.clone());
                 }
@@ -307,6 +338,7 @@ impl Run<'_> {
             contract_version: None,
             host_version: env!("CARGO_PKG_VERSION").to_owned(),
             migration_version: plan::newest_migration(&self.plan.migrations).map(str::to_owned),
+            migrations_applied: self.plan.migrations.len() as i64,
             counts: serde_json::json!({ "rows_affected": rows }).to_string(),
             started_at: utc(started),
             finished_at: utc(chrono::Utc::now()),
@@ -319,8 +351,7 @@ impl Run<'_> {
         plugin: &PluginConfig,
         component: &Loaded,
         params: &BTreeMap<String, String>,
-        ledger: &[ledger::LastRun],
-        ran_now: &HashSet<String>,
+        (ledger, ran_now, seeded_now): (&[ledger::LastRun], &HashSet<String>, bool),
         report: &mut RunReport,
     ) -> bool {
         let params_digest = ledger::params_digest(params);
@@ -334,6 +365,8 @@ impl Run<'_> {
         let facts = policy::Facts {
             ledger,
             newest_migration: plan::newest_migration(&self.plan.migrations),
+            migrations_applied: self.plan.migrations.len() as i64,
+            seeded_now,
             ran_now,
             ignore: self.options.ignore_policy || self.options.twice,
         };
@@ -373,6 +406,7 @@ impl Run<'_> {
             contract_version: component.contract.clone(),
             host_version: env!("CARGO_PKG_VERSION").to_owned(),
             migration_version: plan::newest_migration(&self.plan.migrations).map(str::to_owned),
+            migrations_applied: self.plan.migrations.len() as i64,
             counts,
             started_at: utc(started),
             finished_at: utc(chrono::Utc::now()),
@@ -396,14 +430,17 @@ impl Run<'_> {
         };
         report.migrations.applied = applied.applied;
         report.migrations.adopted = applied.adopted;
+        let mut seeded_now = false;
         for file in &self.plan.seed_files {
             if self.seed_file_skipped(file, &ledger, &seeded, report) {
                 continue;
             }
             let clock = Instant::now();
             tx.execute("SAVEPOINT seedhost_seed_file").await?;
-            let outcome = seedfile::apply(&mut tx, file, seeded.keeps_cli_record).await;
+            let session = &self.db.session_settings;
+            let outcome = seedfile::apply(&mut tx, file, seeded.keeps_cli_record, session).await;
             let ok = outcome.is_ok();
+            seeded_now |= ok;
             tx.execute(if ok {
                 "RELEASE SAVEPOINT seedhost_seed_file"
             } else {
@@ -422,7 +459,8 @@ impl Run<'_> {
         let plugins = &self.plan.plugins;
         for (i, (plugin, component)) in plugins.iter().zip(self.loaded).enumerate() {
             let params = plan::params_for(self.config, &self.destination.env, plugin, self.options);
-            if self.skipped_by_policy(plugin, component, &params, &ledger, &ran_now, report) {
+            let facts = (&ledger[..], &ran_now, seeded_now);
+            if self.skipped_by_policy(plugin, component, &params, facts, report) {
                 continue;
             }
             tx.execute("SAVEPOINT seedhost_plugin").await?;
@@ -650,6 +688,14 @@ fn seed_file_report(
         rows_affected: rows,
         duration_ms: clock.elapsed().as_millis() as u64,
     }
+}
+
+/// A run whose ledger row could not be written is rolled back, saying so.
+fn unrecorded(name: &str, error: &crate::db::DbError) -> String {
+    format!(
+        "{name} ran, but its row in the seed ledger could not be written ({error}), so its \
+         transaction was rolled back: nothing of it was kept"
+    )
 }
 
 fn skip_after_seed_file(plugins: &[&PluginConfig], report: &mut RunReport) {

@@ -134,9 +134,19 @@ pub fn discover(
         .map_or_else(|| PathBuf::from("supabase"), Path::to_owned);
     let mut files: Vec<SeedFile> = Vec::new();
     for pattern in patterns {
-        let relative = Path::new(&pattern);
-        let full = supabase.join(relative);
-        let mut matched: Vec<PathBuf> = glob::glob(&full.to_string_lossy())
+        if pattern.contains("**") {
+            return Err(bad(format!(
+                "[db.seed] sql_paths: {pattern:?}: `**` is not a pattern the Supabase CLI knows \
+                 (it globs one directory level at a time)"
+            )));
+        }
+        // The directory is literal, whatever characters its name has.
+        let full = format!(
+            "{}/{}",
+            glob::Pattern::escape(&supabase.to_string_lossy()),
+            pattern
+        );
+        let mut matched: Vec<PathBuf> = glob::glob(&full)
             .map_err(|e| bad(format!("[db.seed] sql_paths: {pattern:?}: {e}")))?
             .filter_map(Result::ok)
             .filter(|p| p.is_file())
@@ -177,13 +187,37 @@ pub fn hash(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// `a/./b` → `a/b`, with `/` separators.
+/// `a/./b/../c` → `a/c`, with `/` separators, as Go's `filepath.Join`
+/// cleans the path the CLI records.
 fn clean(path: &Path) -> String {
-    path.components()
-        .filter(|c| !matches!(c, std::path::Component::CurDir))
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/")
+    let mut parts: Vec<String> = Vec::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if parts.last().is_some_and(|p| p != "..") => {
+                parts.pop();
+            }
+            other => parts.push(other.as_os_str().to_string_lossy().into_owned()),
+        }
+    }
+    parts.join("/")
+}
+
+/// The transaction-control keyword a statement starts with, if any.
+fn transaction_control(statement: &str) -> Option<String> {
+    let code = statement
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with("--"))?;
+    let word = code
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()?
+        .to_ascii_uppercase();
+    matches!(
+        word.as_str(),
+        "BEGIN" | "START" | "COMMIT" | "END" | "ROLLBACK" | "ABORT" | "SAVEPOINT" | "RELEASE"
+    )
+    .then_some(word)
 }
 
 /// What the CLI's table records, `(path, hash)`: nothing when it is missing,
@@ -211,7 +245,12 @@ pub async fn recorded(db: &Database) -> Result<Vec<(String, String)>, DbError> {
 /// database), records it in the CLI's table, created as the CLI creates it.
 /// Returns the rows its statements affected; the error names the file and
 /// the line of the statement that failed.
-pub async fn apply(tx: &mut Tx, file: &SeedFile, record: bool) -> Result<u64, String> {
+pub async fn apply(
+    tx: &mut Tx,
+    file: &SeedFile,
+    record: bool,
+    session: &str,
+) -> Result<u64, String> {
     let Tx::Postgres(t) = tx else {
         return Err(format!(
             "seed file {}: seed files run on PostgreSQL only",
@@ -228,11 +267,19 @@ pub async fn apply(tx: &mut Tx, file: &SeedFile, record: bool) -> Result<u64, St
             .find(&statement)
             .map_or(cursor, |offset| cursor + offset);
         cursor = at + statement.len();
+        let line = file.sql[..at].matches('\n').count() + 1;
+        if let Some(keyword) = transaction_control(&statement) {
+            return Err(format!(
+                "seed file {} at line {line}: `{keyword}` would end the transaction seedhost runs \
+                 the file in (each seed file is one transaction, rolled back whole on failure): \
+                 remove it",
+                file.path
+            ));
+        }
         let sql = sqlx::AssertSqlSafe(statement.clone());
         match sqlx::raw_sql(sql).execute(&mut *conn).await {
             Ok(done) => rows += done.rows_affected(),
             Err(e) => {
-                let line = file.sql[..at].matches('\n').count() + 1;
                 return Err(format!(
                     "seed file {} at line {line} ({}): {}; nothing of it was kept",
                     file.path,
@@ -242,6 +289,13 @@ pub async fn apply(tx: &mut Tx, file: &SeedFile, record: bool) -> Result<u64, St
             }
         }
     }
+    // Whatever session settings the file changed (SET search_path, SET
+    // lock_timeout, ...) end with it: the plugins after it get seedhost's.
+    let restore = sqlx::AssertSqlSafe(format!("RESET ALL; {session}"));
+    sqlx::raw_sql(restore)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| format!("seed file {}: restoring the session: {e}", file.path))?;
     if record {
         let recorded = async {
             conn.execute(
@@ -324,6 +378,28 @@ mod tests {
         let below = dir.path().join("tools/seeding");
         std::fs::create_dir_all(&below).unwrap();
         assert_eq!(paths(&below, &|_| None).len(), 4);
+    }
+
+    #[test]
+    fn paths_are_cleaned_as_the_cli_records_them_and_transactions_are_refused() {
+        assert_eq!(
+            clean(Path::new("supabase/./seeds/../seed.sql")),
+            "supabase/seed.sql"
+        );
+        assert_eq!(clean(Path::new("supabase/../seeds/a.sql")), "seeds/a.sql");
+        assert_eq!(
+            transaction_control("-- x\n  commit"),
+            Some("COMMIT".to_owned())
+        );
+        assert_eq!(
+            transaction_control("BEGIN ISOLATION LEVEL SERIALIZABLE"),
+            Some("BEGIN".to_owned())
+        );
+        assert_eq!(
+            transaction_control("INSERT INTO begin_log VALUES (1)"),
+            None
+        );
+        assert_eq!(transaction_control("ENDPOINT"), None);
     }
 
     #[test]

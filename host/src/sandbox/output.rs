@@ -72,7 +72,10 @@ impl LogStream {
         };
         let tail = lines.len().saturating_sub(QUOTED_LINES);
         let quoted = |ls: &[&String]| ls.iter().map(|l| l.to_string()).collect::<Vec<_>>();
-        if lines.get(tail).is_none_or(|first| begins(first)) {
+        // Only a stack that is still going at the end (the runtime's words
+        // are above it) sends us looking back.
+        let in_stack = lines.last().is_some_and(|last| !begins(last));
+        if !in_stack || lines.get(tail).is_none_or(|first| begins(first)) {
             return quoted(&lines[tail..]);
         }
         match lines[..tail].iter().rposition(|l| begins(l)) {
@@ -249,6 +252,13 @@ mod tests {
             ]
         );
         assert_eq!(said("1\n2\n3\n4\n5\n"), ["2", "3", "4", "5"]);
+        // A complaint that ends at the margin is quoted from the end.
+        assert_eq!(
+            said(
+                "DeprecationWarning: x\nTraceback (most recent call last):\n  a\n  b\n  c\nValueError: boom\n"
+            ),
+            ["  a", "  b", "  c", "ValueError: boom"]
+        );
     }
 
     #[test]

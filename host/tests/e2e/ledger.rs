@@ -290,6 +290,20 @@ fn policies_on(project: &Project, url: &str) {
     .unwrap();
     let run = plan_then_run(project, url, &all);
     assert_eq!(ran(&run).0, ["catalog", "follower"], "{run}");
+
+    // An older migration merged late: the newest is the same, yet on-change
+    // plugins run again.
+    std::fs::write(
+        project
+            .path()
+            .join("migrations/20250101000000_merged_late.sql"),
+        "CREATE TABLE late_items (id INTEGER PRIMARY KEY);",
+    )
+    .unwrap();
+    let run = plan_then_run(project, url, &all);
+    assert_eq!(ran(&run).0, ["catalog", "follower"], "{run}");
+    let run = plan_then_run(project, url, &all);
+    assert!(ran(&run).0.is_empty(), "{run}");
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

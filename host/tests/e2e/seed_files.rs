@@ -147,6 +147,18 @@ fn the_cli_seeds_first_then_seedhost_skips_and_sqlite_skips_saying_so() {
     );
     assert_eq!(pg.db().count("notes"), 1);
 
+    // The CLI's push of an edit only updates its hash; seedhost, which has
+    // the file in its ledger now, runs the edit.
+    write_seed(
+        dir,
+        "INSERT INTO notes (id, body) VALUES (1, 'one'), (2, 'two') ON CONFLICT (id) DO NOTHING;\n",
+    );
+    let push = supabase(dir, &["db", "push", "--include-seed"], url);
+    assert_eq!(pg.db().count("notes"), 1, "the CLI did not run it: {push}");
+    let report = seedhost(dir, &["run", "--all", "--database-url", url, "--json"]).ok_json();
+    assert_eq!(report["seed_files"][0]["rows_affected"], 1, "{report}");
+    assert_eq!(pg.db().count("notes"), 2);
+
     // Not granted staging by default: named, it is refused; plan lists it.
     let refused = seedhost(
         dir,
@@ -191,4 +203,40 @@ fn the_cli_seeds_first_then_seedhost_skips_and_sqlite_skips_saying_so() {
     );
     let plan = seedhost(dir, &["plan", "--json"]).ok_json();
     assert_eq!(plan["seed_files"][0]["action"], "skip", "{plan}");
+}
+
+#[test]
+fn a_seed_file_cannot_end_seedhosts_transaction_nor_leave_its_session_settings() {
+    let project = supabase_project();
+    let dir = project.path();
+    std::fs::write(
+        dir.join("supabase/migrations/20240103000000_fixture.sql"),
+        FIXTURE_MIGRATION,
+    )
+    .unwrap();
+    let config = dir.join("seedhost.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&hostile("probe", "ok", "").replace("{wasm}", &wasm_dir().display().to_string()));
+    std::fs::write(&config, text).unwrap();
+    let pg = PgDb::create();
+    let url = pg.url.as_str();
+    // A search_path no table is on: the plugin after it still writes its
+    // unqualified table.
+    write_seed(
+        dir,
+        "SET search_path = nowhere;\nINSERT INTO public.notes (id, body) VALUES (1, 'one');\n",
+    );
+    let report = seedhost(dir, &["run", "--all", "--database-url", url, "--json"]).ok_json();
+    assert_eq!(report["plugins"][0]["status"], "ok", "{report}");
+    assert_eq!(pg.db().count("fixture_items"), 1);
+    write_seed(
+        dir,
+        "BEGIN;\nINSERT INTO notes (id, body) VALUES (2, 'two');\nCOMMIT;\n",
+    );
+    let failed = seedhost(dir, &["run", "--all", "--database-url", url]).failed();
+    assert!(
+        failed.contains("seed file supabase/seed.sql at line 1: `BEGIN` would end the transaction"),
+        "{failed}"
+    );
+    assert_eq!(pg.db().count("notes"), 1);
 }
