@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::config::{Config, SupabaseHistory};
-use crate::db::Database;
+use crate::db::{Backend, Database};
 use crate::ledger;
 use crate::migrate::{self, AppliedBy, State};
 use crate::plan::{self, Destination, RunError, RunOptions};
@@ -242,8 +242,10 @@ async fn plan_inner(
             rows_affected: None,
         });
     }
+    // On SQLite they are skipped; elsewhere, named ones of a profile they
+    // may not run in are refused (run stops on them), as under --all skipped.
+    let sqlite = Backend::of(&profile.database_url)? == Backend::Sqlite;
     for (path, reason) in files_not_run {
-        let sqlite = reason.contains("SQLite");
         report.seed_files.push(PlannedSeedFile {
             path,
             action: if options.all || sqlite {
@@ -390,6 +392,15 @@ async fn counts(
 }
 
 impl PlanReport {
+    /// Whether `run` would stop on something the plan lists as refused.
+    pub fn refuses(&self) -> bool {
+        self.plugins
+            .iter()
+            .map(|p| p.action)
+            .chain(self.seed_files.iter().map(|f| f.action))
+            .any(|a| a == Action::Refused)
+    }
+
     /// Whether a run would change anything: a migration applied or adopted,
     /// a plugin run (with `--counts`: a plugin that inserts or updates rows).
     pub fn would_change(&self) -> bool {
@@ -415,16 +426,10 @@ impl Report for PlanReport {
     /// With `--detailed-exitcode`, a run that would be refused (a plugin of
     /// the wrong profile, not built) is an error too: 1.
     fn exit_status(&self) -> u8 {
-        let refused = self
-            .plugins
-            .iter()
-            .map(|p| p.action)
-            .chain(self.seed_files.iter().map(|f| f.action))
-            .any(|a| a == Action::Refused);
         match (
             self.succeeded(),
             self.detailed,
-            refused,
+            self.refuses(),
             self.would_change(),
         ) {
             (false, ..) | (true, true, true, _) => 1,
@@ -501,13 +506,7 @@ impl Report for PlanReport {
         }
         if let Some(e) = &self.error {
             let _ = writeln!(out, "error: {e}");
-        } else if self
-            .plugins
-            .iter()
-            .map(|p| p.action)
-            .chain(self.seed_files.iter().map(|f| f.action))
-            .any(|a| a == Action::Refused)
-        {
+        } else if self.refuses() {
             let _ = writeln!(
                 out,
                 "run would stop: it refuses what is marked REFUSED above"

@@ -326,20 +326,37 @@ impl Run<'_> {
         rows: u64,
         started: chrono::DateTime<chrono::Utc>,
     ) -> ledger::Record {
+        self.ledger_row(
+            (ledger::SEED_FILE, &file.path),
+            (&file.hash, ledger::params_digest(&BTreeMap::new()), None),
+            serde_json::json!({ "rows_affected": rows }).to_string(),
+            started,
+        )
+    }
+
+    /// A ledger row of this run: what is the same for every seed, with the
+    /// seed's kind and name, its digests and contract, and its counts.
+    fn ledger_row(
+        &self,
+        (kind, name): (&'static str, &str),
+        (digest, params_digest, contract_version): (&str, String, Option<String>),
+        counts: String,
+        started: chrono::DateTime<chrono::Utc>,
+    ) -> ledger::Record {
         let utc = |t: chrono::DateTime<chrono::Utc>| {
             t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         };
         ledger::Record {
-            kind: ledger::SEED_FILE,
-            name: file.path.clone(),
+            kind,
+            name: name.to_owned(),
             profile: self.destination.env.clone(),
-            digest: file.hash.clone(),
-            params_digest: ledger::params_digest(&BTreeMap::new()),
-            contract_version: None,
+            digest: digest.to_owned(),
+            params_digest,
+            contract_version,
             host_version: env!("CARGO_PKG_VERSION").to_owned(),
             migration_version: plan::newest_migration(&self.plan.migrations).map(str::to_owned),
             migrations_applied: self.plan.migrations.len() as i64,
-            counts: serde_json::json!({ "rows_affected": rows }).to_string(),
+            counts,
             started_at: utc(started),
             finished_at: utc(chrono::Utc::now()),
         }
@@ -389,28 +406,21 @@ impl Run<'_> {
         started: chrono::DateTime<chrono::Utc>,
         report: &RunReport,
     ) -> ledger::Record {
-        let utc = |t: chrono::DateTime<chrono::Utc>| {
-            t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-        };
         let counts = report
             .plugins
             .last()
             .and_then(|entry| serde_json::to_value(entry).ok())
             .map_or_else(|| "{}".to_owned(), |entry| entry["tables"].to_string());
-        ledger::Record {
-            kind: ledger::PLUGIN,
-            name: plugin.name.clone(),
-            profile: self.destination.env.clone(),
-            digest: component.digest.clone(),
-            params_digest: ledger::params_digest(params),
-            contract_version: component.contract.clone(),
-            host_version: env!("CARGO_PKG_VERSION").to_owned(),
-            migration_version: plan::newest_migration(&self.plan.migrations).map(str::to_owned),
-            migrations_applied: self.plan.migrations.len() as i64,
+        self.ledger_row(
+            (ledger::PLUGIN, &plugin.name),
+            (
+                &component.digest,
+                ledger::params_digest(params),
+                component.contract.clone(),
+            ),
             counts,
-            started_at: utc(started),
-            finished_at: utc(chrono::Utc::now()),
-        }
+            started,
+        )
     }
 
     async fn dry_run(&self, report: &mut RunReport) -> Result<(), RunError> {
