@@ -7,12 +7,15 @@ use std::process::ExitCode;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Instant;
+
 use crate::config::Config;
-use crate::plan::{self, Destination, ResetGuard, RunOptions};
+use crate::plan::{self, Components, Destination, ResetGuard, RunOptions};
 use crate::redact::scrub;
 use crate::report::{RepairReport, Report, RunReport};
-use crate::{inspect, runner};
-use std::io::IsTerminal;
+use crate::{fanout, inspect, runner};
 
 /// Hydrates databases: applies SQL migrations, then runs seed plugins packaged
 /// as sandboxed WebAssembly components.
@@ -70,7 +73,7 @@ pub(crate) enum Command {
         nothing and stops if seedhost.toml exists.")]
     Init,
     /// Show applied, pending and changed migrations, and the configured plugins
-    Status(DbArgs),
+    Status(StatusArgs),
     /// Say what `run` with the same arguments would do, changing nothing
     #[command(
         long_about = "Say what `seedhost run` with the same arguments would do, \
@@ -104,9 +107,11 @@ pub(crate) enum Command {
     #[command(
         long_about = "Local set-up in one step (the seed document's local:setup): \
         reset the local database, apply the migrations, then run every plugin granted \
-        `local` in dependency order (test users, then the catalog). Local only."
+        `local` in dependency order (test users, then the catalog). Local only.\n\n\
+        With --targets FILE (database URLs only), each database of the file is reset and \
+        set up the same way; seedhost names them all before it starts."
     )]
-    Setup(DbArgs),
+    Setup(SetupArgs),
     /// Run the read-only smoke checks of smoke/*.toml; fails on any mismatch
     Smoke(DbArgs),
     /// For CI: load and check every plugin against the contract and its grant, then dry-run them
@@ -134,6 +139,29 @@ pub(crate) enum Command {
     Plugin {
         #[command(subcommand)]
         action: PluginAction,
+    },
+    /// Template databases: seeded once, copied in a moment (`template clone NAME`)
+    #[command(
+        long_about = "Template databases, for a fresh seeded database per test.\n\n\
+        `seedhost template build` makes, when missing, the project's template: a database \
+        migrated and seeded as `run --all` does in the profile, named by a digest of what \
+        shapes it (migration files, seed files, components, parameters, profile, seedhost's \
+        version) and of the project. A change to any of them makes the next build a new \
+        template. `seedhost template clone NAME` creates database NAME on the profile's \
+        server from the current template (building it first when missing) and prints its \
+        name and URL: on PostgreSQL by CREATE DATABASE … TEMPLATE; on SQLite NAME is a file \
+        path, copied from .seedhost/templates/. A clone holds the template's seed ledger, so \
+        `run` on it skips what is unchanged. `template list` shows the project's templates, \
+        `template prune` drops all but the newest (--keep, default 3; the current one \
+        stays).\n\n\
+        A template is complete or absent: it is built under another name and renamed into \
+        place once its run committed. On PostgreSQL it is marked IS_TEMPLATE and \
+        ALLOW_CONNECTIONS false.",
+        subcommand_required = true
+    )]
+    Template {
+        #[command(subcommand)]
+        action: TemplateAction,
     },
     /// Show the cache of compiled components; `cache clear` empties it
     #[command(
@@ -174,6 +202,48 @@ pub(crate) enum PluginAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub(crate) enum TemplateAction {
+    /// Build the project's current template, unless it exists
+    Build(TemplateDb),
+    /// Create database NAME (SQLite: the file NAME) from the current template
+    Clone {
+        /// The new database's name (PostgreSQL) or file path (SQLite)
+        name: String,
+
+        /// How long to wait, in seconds, for sessions still holding the template
+        #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+        wait: u64,
+
+        #[command(flatten)]
+        db: TemplateDb,
+    },
+    /// List the project's templates on the profile's server
+    List(TemplateDb),
+    /// Drop the project's older templates and abandoned builds
+    Prune {
+        /// How many complete templates to keep (the current one always stays)
+        #[arg(long, value_name = "N", default_value_t = 3)]
+        keep: usize,
+
+        #[command(flatten)]
+        db: TemplateDb,
+    },
+}
+
+/// Which profile's server holds the templates.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TemplateDb {
+    /// Environment profile: its database's server holds the templates, and the template
+    /// is seeded as `run --all` seeds it
+    #[arg(short, long, default_value = "local", value_name = "NAME")]
+    pub env: String,
+
+    /// Print one JSON object on stdout instead of lines
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub(crate) enum LangArg {
     /// Rust, with seedhost-sdk
@@ -195,12 +265,56 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_name = "INSTANT", value_parser = parse_now)]
     pub now: Option<String>,
 
-    /// Also write the results as JUnit XML to FILE
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-
     #[command(flatten)]
     pub db: DbArgs,
+
+    #[command(flatten)]
+    pub fan: FanArgs,
+}
+
+/// `status`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[command(flatten)]
+    pub fan: FanArgs,
+}
+
+/// `setup`'s arguments.
+#[derive(Debug, Args)]
+pub(crate) struct SetupArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    #[command(flatten)]
+    pub fan: FanArgs,
+}
+
+/// Many databases from one command.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Many databases")]
+pub(crate) struct FanArgs {
+    /// Apply to every database of FILE, concurrently: one target a line (`#` comments), a
+    /// database URL (`${VAR}` read from the environment or the profile's .env file) or
+    /// profile:NAME
+    #[arg(long, value_name = "FILE", conflicts_with = "database_url")]
+    pub targets: Option<PathBuf>,
+
+    /// How many targets are in flight at once, and so the connections held (two each at
+    /// most) [default: the number of cores]
+    #[arg(long, short = 'j', value_name = "J", requires = "targets",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
+    /// Start no new target once one has failed (those in flight finish)
+    #[arg(long, requires = "targets")]
+    pub fail_fast: bool,
+
+    /// Also write the results as JUnit XML to FILE (one test suite per target)
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -254,6 +368,9 @@ pub(crate) struct RunArgs {
 
     #[command(flatten)]
     pub db: DbArgs,
+
+    #[command(flatten)]
+    pub fan: FanArgs,
 }
 
 /// What the plugins of a run get, and whether policies apply: `run` and
@@ -296,6 +413,9 @@ pub(crate) struct PlanArgs {
 
     #[command(flatten)]
     pub db: DbArgs,
+
+    #[command(flatten)]
+    pub fan: FanArgs,
 }
 
 #[derive(Debug, Args)]
@@ -306,6 +426,9 @@ pub(crate) struct MigrateArgs {
 
     #[command(flatten)]
     pub db: DbArgs,
+
+    #[command(flatten)]
+    pub fan: FanArgs,
 
     #[command(subcommand)]
     pub action: Option<MigrateAction>,
@@ -421,11 +544,27 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 progress: !cli.quiet && !args.db.json && std::io::stderr().is_terminal(),
                 twice: false,
                 ignore_policy: args.inputs.ignore_policy,
+                components: None,
             };
-            let report = match config {
-                Ok(config) => runner::run(&config, &destination(&args.db), &options).await,
-                Err(e) => failed(&args.db, args.dry_run, e),
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => return finish(&failed(&args.db, args.dry_run, e), args.db.json),
             };
+            if args.fan.targets.is_some() {
+                let options = match shared(&config, &process_env, options) {
+                    Ok(options) => options,
+                    Err(e) => return fail(e),
+                };
+                let run = move |config: Arc<Config>, destination: Destination| {
+                    let options = options.clone();
+                    async move { runner::run(&config, &destination, &options).await }
+                };
+                let fan = Fan::new("run", &args.db, &args.fan, &process_env, cli.quiet);
+                return fan.run(config, run).await;
+            }
+            let clock = Instant::now();
+            let report = runner::run(&config, &destination(&args.db), &options).await;
+            single("run", &args.fan, &report, clock);
             finish(&report, args.db.json)
         }
         Command::Migrate(MigrateArgs {
@@ -448,6 +587,35 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 (Err(e), None) => return fail(e),
             };
             cache_command(&dir, plan::cache_limit(&process_env), args)
+        }
+        Command::Template { action } => {
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => return fail(e),
+            };
+            let to = |db: &TemplateDb| Destination {
+                env: db.env.clone(),
+                database_url: None,
+                process_env: process_env.clone(),
+            };
+            use crate::template;
+            let (report, json) = match action {
+                TemplateAction::Build(db) => (template::build(&config, &to(&db)).await, db.json),
+                TemplateAction::Clone { name, wait, db } => {
+                    let wait = std::time::Duration::from_secs(wait);
+                    (
+                        template::clone(&config, &to(&db), &name, wait).await,
+                        db.json,
+                    )
+                }
+                TemplateAction::List(db) => {
+                    (template::list(&config, &to(&db), None).await, db.json)
+                }
+                TemplateAction::Prune { keep, db } => {
+                    (template::list(&config, &to(&db), Some(keep)).await, db.json)
+                }
+            };
+            finish(&report, json)
         }
         Command::Plugin { action } => {
             let config = match config {
@@ -497,10 +665,21 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 dry_run: args.dry_run,
                 ..RunOptions::default()
             };
-            let report = match config {
-                Ok(config) => runner::run(&config, &destination(&args.db), &options).await,
-                Err(e) => failed(&args.db, args.dry_run, e),
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => return finish(&failed(&args.db, args.dry_run, e), args.db.json),
             };
+            if args.fan.targets.is_some() {
+                let migrate = move |config: Arc<Config>, destination: Destination| {
+                    let options = options.clone();
+                    async move { runner::run(&config, &destination, &options).await }
+                };
+                let fan = Fan::new("migrate", &args.db, &args.fan, &process_env, cli.quiet);
+                return fan.run(config, migrate).await;
+            }
+            let clock = Instant::now();
+            let report = runner::run(&config, &destination(&args.db), &options).await;
+            single("migrate", &args.fan, &report, clock);
             finish(&report, args.db.json)
         }
         Command::New { description } => {
@@ -544,7 +723,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             let report = runner::run(&config, &destination, &options).await;
             finish(&report, args.db.json)
         }
-        Command::Setup(db) => {
+        Command::Setup(SetupArgs { db, fan }) => {
             if db.env != crate::profile::LOCAL {
                 let e = format!(
                     "setup resets the database and is for the local profile only; for `{0}` run \
@@ -553,17 +732,31 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 );
                 return finish(&failed(&db, false, e), db.json);
             }
-            let report = match config {
-                Ok(config) => {
-                    let options = RunOptions {
-                        all: true,
-                        reset: Some(ResetGuard::default()),
-                        ..RunOptions::default()
-                    };
-                    runner::run(&config, &destination(&db), &options).await
-                }
-                Err(e) => failed(&db, false, e),
+            let config = match config {
+                Ok(config) => config,
+                Err(e) => return finish(&failed(&db, false, e), db.json),
             };
+            let options = RunOptions {
+                all: true,
+                reset: Some(ResetGuard::default()),
+                ..RunOptions::default()
+            };
+            if fan.targets.is_some() {
+                let options = match shared(&config, &process_env, options) {
+                    Ok(options) => options,
+                    Err(e) => return fail(e),
+                };
+                let setup = move |config: Arc<Config>, destination: Destination| {
+                    let options = options.clone();
+                    async move { runner::run(&config, &destination, &options).await }
+                };
+                let mut fanned = Fan::new("setup", &db, &fan, &process_env, cli.quiet);
+                fanned.resets = true;
+                return fanned.run(config, setup).await;
+            }
+            let clock = Instant::now();
+            let report = runner::run(&config, &destination(&db), &options).await;
+            single("setup", &fan, &report, clock);
             finish(&report, db.json)
         }
         Command::Smoke(db) => {
@@ -579,10 +772,32 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => config,
                 Err(e) => return fail(e),
             };
-            let report =
-                crate::verify::verify(&config, &destination(&args.db), &args.plugins, args.now)
-                    .await;
-            if let Some(path) = &args.junit
+            if args.fan.targets.is_some() {
+                let components = match Components::new(&config, &process_env) {
+                    Ok(components) => Arc::new(components),
+                    Err(e) => return fail(e),
+                };
+                let (plugins, now) = (args.plugins.clone(), args.now.clone());
+                let verify = move |config: Arc<Config>, destination: Destination| {
+                    let (plugins, now) = (plugins.clone(), now.clone());
+                    let components = Some(components.clone());
+                    async move {
+                        crate::verify::verify(&config, &destination, &plugins, now, components)
+                            .await
+                    }
+                };
+                let fan = Fan::new("verify", &args.db, &args.fan, &process_env, cli.quiet);
+                return fan.run(config, verify).await;
+            }
+            let report = crate::verify::verify(
+                &config,
+                &destination(&args.db),
+                &args.plugins,
+                args.now,
+                None,
+            )
+            .await;
+            if let Some(path) = &args.fan.junit
                 && let Err(e) = std::fs::write(path, report.to_junit())
             {
                 return fail(format!("cannot write {}: {e}", path.display()));
@@ -606,18 +821,187 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 counts: args.counts,
                 detailed_exitcode: args.detailed_exitcode,
             };
+            if args.fan.targets.is_some() {
+                let options = if args.counts {
+                    match shared(&config, &process_env, options) {
+                        Ok(options) => options,
+                        Err(e) => return fail(e),
+                    }
+                } else {
+                    options
+                };
+                let plan = move |config: Arc<Config>, destination: Destination| {
+                    let options = options.clone();
+                    async move { crate::preview::plan(&config, &destination, &options, extra).await }
+                };
+                let fan = Fan::new("plan", &args.db, &args.fan, &process_env, cli.quiet);
+                return fan.run(config, plan).await;
+            }
+            let clock = Instant::now();
             let report =
                 crate::preview::plan(&config, &destination(&args.db), &options, extra).await;
+            single("plan", &args.fan, &report, clock);
             finish(&report, args.db.json)
         }
-        Command::Status(db) => {
+        Command::Status(StatusArgs { db, fan }) => {
             let config = match config {
                 Ok(config) => config,
                 Err(e) => return fail(e),
             };
+            if fan.targets.is_some() {
+                let status = |config: Arc<Config>, destination: Destination| async move {
+                    inspect::status(&config, &destination).await
+                };
+                let fanned = Fan::new("status", &db, &fan, &process_env, cli.quiet);
+                return fanned.run(config, status).await;
+            }
+            let clock = Instant::now();
             let report = inspect::status(&config, &destination(&db)).await;
+            single("status", &fan, &report, clock);
             finish(&report, db.json)
         }
+    }
+}
+
+/// Components compiled once for every target of a fan-out.
+fn shared(
+    config: &Config,
+    env: &HashMap<String, String>,
+    options: RunOptions,
+) -> Result<RunOptions, crate::sandbox::SandboxError> {
+    Ok(RunOptions {
+        components: Some(Arc::new(Components::new(config, env)?)),
+        progress: false,
+        ..options
+    })
+}
+
+/// `--junit` of a command on one database: a fan-out's XML, of one target.
+fn single(command: &str, fan: &FanArgs, report: &impl Report, clock: Instant) {
+    let Some(path) = &fan.junit else { return };
+    let label = report_database(report);
+    let outcome = fanout::TargetOutcome::of(label, report, clock.elapsed());
+    let xml = fanout::FanoutReport::single(command, outcome).to_junit();
+    if let Err(e) = std::fs::write(path, xml) {
+        eprintln!("error: cannot write {}: {e}", path.display());
+    }
+}
+
+/// The (redacted) database a single-target report names.
+fn report_database(report: &impl Report) -> String {
+    serde_json::to_value(report)
+        .ok()
+        .and_then(|v| v["database"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| "(no database)".to_owned())
+}
+
+/// A command about to run on every database of a targets file.
+struct Fan<'a> {
+    command: &'static str,
+    db: &'a DbArgs,
+    args: &'a FanArgs,
+    process_env: &'a HashMap<String, String>,
+    quiet: bool,
+    /// The command resets each target (`setup`): URL targets only, named first.
+    resets: bool,
+}
+
+impl<'a> Fan<'a> {
+    fn new(
+        command: &'static str,
+        db: &'a DbArgs,
+        args: &'a FanArgs,
+        process_env: &'a HashMap<String, String>,
+        quiet: bool,
+    ) -> Fan<'a> {
+        Fan {
+            command,
+            db,
+            args,
+            process_env,
+            quiet,
+            resets: false,
+        }
+    }
+
+    /// Reads the targets, runs `one` on each, prints the summary and writes
+    /// `--junit`; exits 0 only if every target succeeded.
+    async fn run<R, F, Fut>(self, config: Config, one: F) -> ExitCode
+    where
+        R: Report + Send + 'static,
+        F: Fn(Arc<Config>, Destination) -> Fut,
+        Fut: std::future::Future<Output = R> + Send + 'static,
+    {
+        let file = self.args.targets.as_deref().expect("--targets was given");
+        let targets = match crate::targets::read(file, &config.root, &self.db.env, self.process_env)
+        {
+            Ok(targets) => targets,
+            Err(e) => return fail(e),
+        };
+        if self.resets {
+            if let Some(t) = targets.iter().find(|t| !t.is_url()) {
+                return fail(format!(
+                    "{} takes database URLs only, as it resets each: {}:{} is {}",
+                    self.command,
+                    file.display(),
+                    t.line(),
+                    t.label()
+                ));
+            }
+            if !self.quiet {
+                let names: Vec<String> = targets.iter().map(|t| t.label()).collect();
+                eprintln!(
+                    "{}",
+                    scrub(&format!(
+                        "setup resets each of these {} databases (everything the migrations \
+                         built goes), then migrates and seeds it:\n  {}",
+                        names.len(),
+                        names.join("\n  ")
+                    ))
+                );
+            }
+        }
+        let options = fanout::FanOptions {
+            jobs: self
+                .args
+                .jobs
+                .map_or_else(fanout::default_jobs, usize::from),
+            fail_fast: self.args.fail_fast,
+            progress: !self.quiet && !self.db.json && std::io::stderr().is_terminal(),
+        };
+        let config = Arc::new(config);
+        let (db, env) = (self.db, self.process_env);
+        let report = fanout::fan_out(self.command, targets, options, |target| {
+            one(config.clone(), target_destination(&target, db, env))
+        })
+        .await;
+        if let Some(path) = &self.args.junit
+            && let Err(e) = std::fs::write(path, report.to_junit())
+        {
+            return fail(format!("cannot write {}: {e}", path.display()));
+        }
+        finish(&report, self.db.json)
+    }
+}
+
+/// The database `target` names: a URL in the command's profile, or a profile's own.
+fn target_destination(
+    target: &crate::targets::Target,
+    db: &DbArgs,
+    process_env: &HashMap<String, String>,
+) -> Destination {
+    use crate::targets::Target;
+    match target {
+        Target::Url { url, .. } => Destination {
+            env: db.env.clone(),
+            database_url: Some(url.clone()),
+            process_env: process_env.clone(),
+        },
+        Target::Profile { name, .. } => Destination {
+            env: name.clone(),
+            database_url: None,
+            process_env: process_env.clone(),
+        },
     }
 }
 

@@ -12,7 +12,9 @@
 //! connects ([`config`], [`profile`], [`grant`], migration files), [`runner`]
 //! runs what writes, [`inspect`] what only reads (status, [`smoke`]),
 //! [`verify`] checks plugins for CI; [`migrate`] brings the schema up to date;
-//! [`author`] makes and builds plugins in Rust, TypeScript and Python.
+//! [`author`] makes and builds plugins in Rust, TypeScript and Python;
+//! [`fanout`] runs a command on every database of a [`targets`] file;
+//! [`template`] keeps seeded template databases and copies them.
 //! `host/tests/imports.rs` fails on any import that points up this list.
 
 #![warn(missing_docs)]
@@ -23,6 +25,7 @@ pub mod config;
 pub mod contract;
 pub mod convert;
 pub mod db;
+pub mod fanout;
 pub mod grant;
 pub mod init;
 pub mod inspect;
@@ -42,4 +45,6 @@ pub mod seedfile;
 pub mod shown;
 pub mod smoke;
 pub mod store;
+pub mod targets;
+pub mod template;
 pub mod verify;

@@ -81,6 +81,61 @@ pub struct RunOptions {
     pub twice: bool,
     /// `--ignore-policy`: run the selected plugins whatever their policy.
     pub ignore_policy: bool,
+    /// Components already loaded, shared by the targets of a fan-out (a
+    /// single run loads its own).
+    pub components: Option<std::sync::Arc<Components>>,
+}
+
+/// The sandbox and the components it loaded, shared by every target of a
+/// fan-out: each component is read, hashed and compiled (or taken from the
+/// cache) once, whatever the number of targets.
+pub struct Components {
+    sandbox: std::sync::Arc<crate::sandbox::Sandbox>,
+    loaded: std::sync::Mutex<HashMap<PathBuf, crate::sandbox::Loaded>>,
+}
+
+impl std::fmt::Debug for Components {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Components").finish_non_exhaustive()
+    }
+}
+
+impl Components {
+    /// The project's sandbox, with nothing loaded yet.
+    pub fn new(
+        config: &Config,
+        env: &HashMap<String, String>,
+    ) -> Result<Components, crate::sandbox::SandboxError> {
+        Ok(Components {
+            sandbox: std::sync::Arc::new(sandbox(config, env)?),
+            loaded: std::sync::Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The sandbox the components run in.
+    pub fn sandbox(&self) -> &std::sync::Arc<crate::sandbox::Sandbox> {
+        &self.sandbox
+    }
+
+    /// `plugin`'s component from `wasm`: loaded on first use, then shared.
+    /// Blocks (compiling can take seconds): call it off the async workers.
+    pub fn load(
+        &self,
+        plugin: &str,
+        wasm: &std::path::Path,
+    ) -> Result<crate::sandbox::Loaded, crate::sandbox::SandboxError> {
+        // Held while loading, so two targets never compile the same component.
+        let mut loaded = self
+            .loaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(done) = loaded.get(wasm) {
+            return Ok(done.clone());
+        }
+        let done = self.sandbox.load(plugin, wasm)?;
+        loaded.insert(wasm.to_owned(), done.clone());
+        Ok(done)
+    }
 }
 
 /// What makes a reset of a profile other than `local` deliberate: `--force`

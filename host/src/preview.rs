@@ -18,7 +18,7 @@ use crate::migrate::{self, AppliedBy, State};
 use crate::plan::{self, Destination, RunError, RunOptions};
 use crate::policy;
 use crate::redact::redact;
-use crate::report::{Report, RunReport, TableCounts, header, new_table};
+use crate::report::{Case, Report, RunReport, Summary, TableCounts, header, new_table};
 use crate::runner;
 use crate::seedfile;
 
@@ -417,6 +417,52 @@ impl PlanReport {
 }
 
 impl Report for PlanReport {
+    fn summary(&self) -> Summary {
+        let mut cases = vec![Case::of("migrations", self.error.clone(), 0)];
+        let entries = self
+            .seed_files
+            .iter()
+            .map(|f| (&f.path, f.action, &f.reason))
+            .chain(self.plugins.iter().map(|p| (&p.name, p.action, &p.reason)));
+        for (name, action, reason) in entries {
+            let reason = reason.clone().unwrap_or_default();
+            cases.push(Case {
+                name: name.clone(),
+                failure: (action == Action::Refused).then(|| reason.clone()),
+                skipped: (action == Action::Skip).then_some(reason),
+                duration_ms: 0,
+            });
+        }
+        let counted = self.plugins.iter().filter_map(|p| p.tables.as_ref());
+        let (inserted, updated) = counted
+            .flat_map(|t| t.values())
+            .fold((0, 0), |(i, u), c| (i + c.inserted, u + c.updated));
+        let would = |a: Action| {
+            let files = self.seed_files.iter().filter(|f| f.action == a).count();
+            files + self.plugins.iter().filter(|p| p.action == a).count()
+        };
+        let error = self.error.clone().or_else(|| {
+            let refused = cases.iter().find_map(|c| c.failure.clone());
+            refused.or_else(|| {
+                self.counts_failed
+                    .then(|| self.counts_error.clone().unwrap_or_default())
+            })
+        });
+        Summary {
+            migrations: self.migrations.pending.len(),
+            plugins_run: would(Action::Run),
+            plugins_skipped: would(Action::Skip),
+            inserted,
+            updated,
+            error: if self.succeeded() {
+                None
+            } else {
+                Some(error.unwrap_or_else(|| "failed".into()))
+            },
+            cases,
+        }
+    }
+
     /// No error, and nothing in the counts' dry run failed (a dry run that
     /// could not start, for a `-- no-transaction` migration, only says so).
     fn succeeded(&self) -> bool {

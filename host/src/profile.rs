@@ -153,6 +153,22 @@ pub fn resolve(
     })
 }
 
+/// The value of variable `var` for profile `name` of the project at `root`:
+/// the process environment's, else the `.env.NAME` file's. `None` when
+/// neither sets it.
+pub fn variable(
+    root: &Path,
+    name: &str,
+    var: &str,
+    process: &HashMap<String, String>,
+) -> Result<Option<String>, ProfileError> {
+    if let Some(value) = process.get(var) {
+        return Ok(Some(value.clone()));
+    }
+    let path = root.join(format!(".env.{name}"));
+    Ok(read_env_file(&path)?.and_then(|mut vars| vars.remove(var)))
+}
+
 fn read_env_file(path: &Path) -> Result<Option<HashMap<String, String>>, ProfileError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,

@@ -25,6 +25,17 @@ pub fn spinner(plugin: &str) -> ProgressBar {
     bar
 }
 
+/// A bar counting `len` things done (`what`: `targets`), drawn on stderr.
+pub fn counter(len: u64, what: &str) -> ProgressBar {
+    let bar = bars().add(ProgressBar::new(len).with_prefix(what.to_owned()));
+    if let Ok(style) = ProgressStyle::with_template("{bar:32} {pos}/{len} {prefix} done, {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
 /// stderr for `tracing`, with the spinners suspended while a line is written.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogWriter;

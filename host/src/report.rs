@@ -33,6 +33,105 @@ pub trait Report: Serialize {
     fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("reports serialize")
     }
+
+    /// The command's outcome on one database, as a fan-out's summary table
+    /// and its JUnit test suite give it.
+    fn summary(&self) -> Summary {
+        Summary {
+            error: (!self.succeeded()).then(|| "failed".to_owned()),
+            ..Summary::default()
+        }
+    }
+}
+
+/// A command's outcome on one database, in a fan-out's summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Migrations applied (`plan`, `status`: pending).
+    pub migrations: usize,
+    /// Plugins and seed files run (`plan`: that would run).
+    pub plugins_run: usize,
+    /// Plugins and seed files skipped (`plan`: that would be).
+    pub plugins_skipped: usize,
+    /// Rows inserted, over every table.
+    pub inserted: u64,
+    /// Rows updated, over every table.
+    pub updated: u64,
+    /// Why it failed: the first error; `None` when it succeeded.
+    pub error: Option<String>,
+    /// Its JUnit test cases: one per migration step, seed file, plugin or check.
+    pub cases: Vec<Case>,
+}
+
+/// One JUnit test case of a target's suite.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Case {
+    /// What it is: `migrations`, a plugin, a seed file, `plugin check`.
+    pub name: String,
+    /// Why it failed.
+    pub failure: Option<String>,
+    /// Why it was skipped.
+    pub skipped: Option<String>,
+    /// How long it took.
+    pub duration_ms: u64,
+}
+
+impl Case {
+    /// A case that ran: passed, or failed with `failure`.
+    pub fn of(name: &str, failure: Option<String>, duration_ms: u64) -> Case {
+        Case {
+            name: name.to_owned(),
+            failure,
+            skipped: None,
+            duration_ms,
+        }
+    }
+}
+
+/// The cases and counts of what a run did (shared by `run` and `verify`).
+pub fn run_summary(report: &RunReport) -> Summary {
+    let mut cases = vec![Case::of("migrations", None, 0)];
+    let mut first_error = report.error.clone();
+    for f in &report.seed_files {
+        if first_error.is_none() {
+            first_error.clone_from(&f.error);
+        }
+        cases.push(Case::of(&f.path, f.error.clone(), f.duration_ms));
+    }
+    for p in &report.plugins {
+        if first_error.is_none() {
+            first_error.clone_from(&p.error);
+        }
+        cases.push(Case::of(&p.name, p.error.clone(), p.duration_ms));
+    }
+    for (name, reason) in &report.skipped {
+        cases.push(Case {
+            name: name.clone(),
+            skipped: Some(reason.clone()),
+            ..Case::default()
+        });
+    }
+    if let Some(error) = &report.error {
+        // Outside any plugin: the run's own step failed.
+        cases[0].failure = Some(error.clone());
+    }
+    let committed = report.plugins.iter().filter(|p| !p.rolled_back);
+    let (inserted, updated) = committed
+        .flat_map(|p| p.tables.iter())
+        .fold((0, 0), |(i, u), (_, c)| (i + c.inserted, u + c.updated));
+    Summary {
+        migrations: report.migrations.applied.len(),
+        plugins_run: report.plugins.len() + report.seed_files.len(),
+        plugins_skipped: report.skipped.len(),
+        inserted,
+        updated,
+        error: if report.succeeded() {
+            None
+        } else {
+            Some(first_error.unwrap_or_else(|| "failed".to_owned()))
+        },
+        cases,
+    }
 }
 
 /// The first line of every report: profile and (redacted) database.
@@ -273,6 +372,10 @@ impl RunReport {
 }
 
 impl Report for RunReport {
+    fn summary(&self) -> Summary {
+        run_summary(self)
+    }
+
     /// Everything succeeded (the exit status is 0 only then).
     fn succeeded(&self) -> bool {
         self.error.is_none()
@@ -476,6 +579,33 @@ pub struct StatusReport {
 }
 
 impl Report for StatusReport {
+    fn summary(&self) -> Summary {
+        let mut cases = Vec::new();
+        let mut error = self.error.clone();
+        for m in &self.migrations {
+            let failure = match m.state {
+                migrate::State::Applied | migrate::State::Pending => None,
+                other => Some(format!("{other:?}").to_lowercase()),
+            };
+            if error.is_none() {
+                error = failure
+                    .as_ref()
+                    .map(|state| format!("migration {}: {state}", m.version));
+            }
+            cases.push(Case::of(&format!("migration {}", m.version), failure, 0));
+        }
+        Summary {
+            migrations: self
+                .migrations
+                .iter()
+                .filter(|m| m.state == migrate::State::Pending)
+                .count(),
+            error,
+            cases,
+            ..Summary::default()
+        }
+    }
+
     /// The status is clean: no error, nothing changed or missing.
     fn succeeded(&self) -> bool {
         self.error.is_none()

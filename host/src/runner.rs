@@ -51,7 +51,7 @@ pub async fn run(config: &Config, destination: &Destination, options: &RunOption
 
 /// Waits for SIGINT or SIGTERM; returns its name and the exit status it calls
 /// for. Never returns if the handlers cannot be installed.
-async fn interrupted() -> (&'static str, u8) {
+pub async fn interrupted() -> (&'static str, u8) {
     let ctrl_c = async {
         match tokio::signal::ctrl_c().await {
             Ok(()) => ("SIGINT", 130),
@@ -106,11 +106,16 @@ async fn run_inner(
     let plan = plan::decide(config, destination, options, &mut report.skipped)?;
     report.database = Some(redact(&plan.profile.database_url));
     phase("planned: plugins, profile, migration files");
-    let sandbox = Arc::new(plan::sandbox(config, &destination.process_env)?);
+    let components = match &options.components {
+        Some(shared) => shared.clone(),
+        None => Arc::new(plan::Components::new(config, &destination.process_env)?),
+    };
+    let sandbox = components.sandbox().clone();
     phase("sandbox ready");
     let mut loaded = Vec::with_capacity(plan.plugins.len());
     for plugin in &plan.plugins {
-        let component = tokio::task::block_in_place(|| sandbox.load(&plugin.name, &plugin.wasm))?;
+        let component =
+            tokio::task::block_in_place(|| components.load(&plugin.name, &plugin.wasm))?;
         tracing::debug!(
             plugin = %plugin.name,
             cached = component.cached,

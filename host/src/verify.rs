@@ -10,10 +10,9 @@ use serde::Serialize;
 
 use crate::config::{Config, PluginConfig};
 use crate::grant::TableName;
-use crate::plan::{self, Destination, RunOptions};
-use crate::report::{PluginStatus, Report, RunReport};
+use crate::plan::{self, Components, Destination, RunOptions};
+use crate::report::{self, Case, PluginStatus, Report, RunReport, Summary};
 use crate::runner;
-use crate::sandbox::Sandbox;
 
 /// One check of one plugin.
 #[derive(Debug, Clone, Serialize)]
@@ -44,6 +43,41 @@ pub struct VerifyReport {
 }
 
 impl Report for VerifyReport {
+    fn summary(&self) -> Summary {
+        let cases = self
+            .checks
+            .iter()
+            .map(|c| Case {
+                name: format!("{} {}", c.plugin, c.check),
+                failure: (!c.passed).then(|| c.detail.clone().unwrap_or_default()),
+                skipped: c.skipped.then(|| c.detail.clone().unwrap_or_default()),
+                duration_ms: c.duration_ms,
+            })
+            .collect();
+        let error = self
+            .checks
+            .iter()
+            .find(|c| !c.passed)
+            .map(|c| {
+                format!(
+                    "{} {}: {}",
+                    c.plugin,
+                    c.check,
+                    c.detail.as_deref().unwrap_or("failed")
+                )
+            })
+            .or_else(|| self.dry_run.error.clone());
+        Summary {
+            cases,
+            error: if self.succeeded() {
+                None
+            } else {
+                Some(error.unwrap_or_else(|| "failed".into()))
+            },
+            ..report::run_summary(&self.dry_run)
+        }
+    }
+
     /// Every check passed.
     fn succeeded(&self) -> bool {
         self.checks.iter().all(|c| c.passed) && self.dry_run.succeeded()
@@ -131,7 +165,7 @@ impl VerifyReport {
 
 /// Text for a JUnit attribute or element: control characters (invalid in
 /// XML 1.0) escaped as text, then XML's own specials.
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     crate::shown::shown(s, usize::MAX)
         .replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -147,6 +181,7 @@ pub async fn verify(
     destination: &Destination,
     named: &[String],
     now: Option<String>,
+    shared: Option<std::sync::Arc<Components>>,
 ) -> VerifyReport {
     let mut checks = Vec::new();
     let mut chosen = Vec::new();
@@ -181,10 +216,14 @@ pub async fn verify(
             }
         }
     }
-    match plan::sandbox(config, &destination.process_env) {
-        Ok(sandbox) => {
+    let components = match shared {
+        Some(shared) => Ok(shared),
+        None => Components::new(config, &destination.process_env).map(std::sync::Arc::new),
+    };
+    match &components {
+        Ok(components) => {
             for plugin in &chosen {
-                static_checks(&sandbox, plugin, &mut checks);
+                static_checks(components, plugin, &mut checks);
             }
         }
         Err(e) => checks.push(VerifyCheck {
@@ -206,6 +245,7 @@ pub async fn verify(
         dry_run: true,
         twice: true,
         now,
+        components: components.ok(),
         ..RunOptions::default()
     };
     let dry_run = runner::run(config, destination, &options).await;
@@ -310,9 +350,10 @@ fn idempotency(rerun: &crate::report::Rerun) -> String {
 
 /// Loads the component (contract version included) and compares its
 /// metadata, when it exports one, with its grant.
-fn static_checks(sandbox: &Sandbox, plugin: &PluginConfig, checks: &mut Vec<VerifyCheck>) {
+fn static_checks(components: &Components, plugin: &PluginConfig, checks: &mut Vec<VerifyCheck>) {
     let started = Instant::now();
-    let loaded = tokio::task::block_in_place(|| sandbox.load(&plugin.name, &plugin.wasm));
+    let sandbox = components.sandbox();
+    let loaded = tokio::task::block_in_place(|| components.load(&plugin.name, &plugin.wasm));
     let check =
         |check: &str, result: Result<Option<String>, String>, started: Instant| VerifyCheck {
             plugin: plugin.name.clone(),

@@ -20,9 +20,11 @@ use proc_macro2::{Delimiter, TokenStream, TokenTree};
 /// The top-level modules, top of the path first, with their rank: a module
 /// imports only modules of a lower rank.
 const LAYERS: &[(&str, u8)] = &[
-    ("cli", 10),     // flags, help, dispatch
+    ("cli", 11),     // flags, help, dispatch
+    ("fanout", 10),  // one command on many databases
     ("verify", 9),   // CI checks of plugins
     ("preview", 9),  // seedhost plan: what run would do
+    ("template", 9), // template databases: build once, copy fast
     ("init", 8),     // seedhost init
     ("author", 8),   // plugin new, plugin build
     ("runner", 8),   // commands that write
@@ -38,6 +40,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("convert", 4),  // values to column data
     ("smoke", 4),    // smoke checks and their SQL
     ("config", 4),   // seedhost.toml
+    ("targets", 4),  // the targets file of a fan-out
     ("schema", 3),   // live tables, columns, keys
     ("grant", 3),    // what a plugin may touch
     ("profile", 3),  // --env and the URL chain

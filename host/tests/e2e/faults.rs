@@ -256,3 +256,117 @@ fn faults_sqlite_signals_at_random_points_leave_nothing_partial() {
 fn faults_postgres_signals_at_random_points_leave_nothing_partial() {
     trials(true);
 }
+
+/// A fan-out over three PostgreSQL databases and two SQLite files, `--jobs
+/// 2`, signalled at a random moment: every target holds its prior state or
+/// its complete run (migration record and schema agreeing, the rows and the
+/// ledger's row together), and the same fan-out run again completes them all.
+#[test]
+#[ignore = "fault suite: cargo test -p seedhost --test e2e faults -- --ignored"]
+fn faults_fanout_signals_leave_each_target_whole() {
+    let trials: usize = std::env::var("SEEDHOST_FAULT_TRIALS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(6);
+    let mut random = Random::from_env();
+    let fan_out = |dir: &std::path::Path, targets: &std::path::Path| {
+        let mut command = seedhost(dir, &[]);
+        command.args(["--targets", targets.to_str().unwrap(), "--jobs", "2"]);
+        command
+    };
+    let setup = || {
+        let project = bench_project();
+        let pgs: Vec<PgDb> = (0..3).map(|_| PgDb::create()).collect();
+        let mut urls: Vec<String> = pgs.iter().map(|p| p.url.clone()).collect();
+        for name in ["a", "b"] {
+            let file = project.path().join(format!("{name}.db"));
+            urls.push(format!("sqlite://{}?mode=rwc", file.display()));
+        }
+        let targets = project.path().join("targets.txt");
+        std::fs::write(&targets, urls.join("\n")).unwrap();
+        (project, pgs, urls, targets)
+    };
+    let window = {
+        let (project, _pgs, _, targets) = setup();
+        let started = Instant::now();
+        let out = fan_out(project.path(), &targets).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        started.elapsed()
+    };
+    println!("a full fan-out takes {window:?}");
+    let mut summary = Vec::new();
+    for signal in ["KILL", "INT", "TERM"] {
+        for trial in 0..trials {
+            let (project, _pgs, urls, targets) = setup();
+            let at = Duration::from_millis(random.below(window.as_millis() as u64 + 200));
+            let mut child = fan_out(project.path(), &targets)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(at);
+            let _ = Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(child.id().to_string())
+                .status();
+            let status = child.wait().unwrap();
+            let mut whole = 0;
+            for url in &urls {
+                if let Some(file) = url.strip_prefix("sqlite://") {
+                    let file = file.trim_end_matches("?mode=rwc");
+                    if !std::path::Path::new(file).exists() {
+                        continue;
+                    }
+                }
+                // A killed session's backend ends at its statement's end.
+                std::thread::sleep(Duration::from_millis(50));
+                let db = Db::connect(url);
+                let rows = db.count("bench_enrollments");
+                assert!(
+                    rows == 0 || rows == ROWS as i64,
+                    "{signal} at {at:?} (trial {trial}): {rows} rows kept in {url}"
+                );
+                let ledger = if url.starts_with("sqlite") {
+                    "_seedhost_seed_ledger"
+                } else {
+                    "seedhost.seed_ledger"
+                };
+                assert_eq!(db.count(ledger), i64::from(rows == ROWS as i64), "{url}");
+                assert_eq!(
+                    db.table_exists("_seedhost_migrations")
+                        && db.count("_seedhost_migrations") == 1,
+                    db.table_exists("bench_enrollments"),
+                    "{signal} at {at:?}: migration record and schema disagree in {url}"
+                );
+                whole += usize::from(rows == ROWS as i64);
+            }
+            let out = fan_out(project.path(), &targets).output().unwrap();
+            assert!(
+                out.status.success(),
+                "after {signal} at {at:?}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            for url in &urls {
+                assert_eq!(
+                    Db::connect(url).count("bench_enrollments"),
+                    ROWS as i64,
+                    "{url}"
+                );
+            }
+            summary.push(format!(
+                "{signal} at {at:?}: exit {:?}, {whole} of {} targets complete before the re-run",
+                status.code(),
+                urls.len()
+            ));
+        }
+    }
+    println!(
+        "{} fan-out trials:\n  {}",
+        summary.len(),
+        summary.join("\n  ")
+    );
+}

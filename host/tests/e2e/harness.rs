@@ -441,10 +441,24 @@ pub fn postgres_admin_url() -> String {
 pub struct PgDb {
     pub name: String,
     pub url: String,
+    admin: String,
+}
+
+/// The second PostgreSQL server of the tests that span two:
+/// `SEEDHOST_TEST_POSTGRES_2` or a cluster on port 5433 (`.ci/run` creates
+/// and starts it). Tests fail, not skip, when it cannot be reached.
+pub fn second_postgres_admin_url() -> String {
+    std::env::var("SEEDHOST_TEST_POSTGRES_2")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5433/postgres".into())
 }
 
 impl PgDb {
     pub fn create() -> PgDb {
+        PgDb::create_on(&postgres_admin_url())
+    }
+
+    /// A database of the test's own on the server `admin` names.
+    pub fn create_on(admin: &str) -> PgDb {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -455,7 +469,7 @@ impl PgDb {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let admin = postgres_admin_url();
+        let admin = admin.to_owned();
         runtime().block_on(async {
             let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
                 panic!(
@@ -471,7 +485,7 @@ impl PgDb {
             Some((server, _)) => format!("{server}/{name}"),
             None => panic!("SEEDHOST_TEST_POSTGRES must end in /DATABASE"),
         };
-        PgDb { name, url }
+        PgDb { name, url, admin }
     }
 
     pub fn db(&self) -> Db {
@@ -481,7 +495,7 @@ impl PgDb {
 
 impl Drop for PgDb {
     fn drop(&mut self) {
-        let admin = postgres_admin_url();
+        let admin = self.admin.clone();
         let name = self.name.clone();
         runtime().block_on(async {
             if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {

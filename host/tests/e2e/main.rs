@@ -10,6 +10,7 @@ mod harness;
 
 mod catalog;
 mod concurrency;
+mod fanout;
 mod faults;
 mod hardening;
 mod layers;
@@ -26,3 +27,4 @@ mod seed_files;
 mod store;
 mod supabase;
 mod supabase_cli;
+mod template;
