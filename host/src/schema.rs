@@ -180,6 +180,9 @@ pub struct TableSchema {
     pub columns: Vec<Column>,
     /// Its unique column sets, the primary key first.
     pub unique_keys: Vec<Vec<String>>,
+    /// Citus: the distribution column of a hash-distributed table, which every
+    /// unique key (and so every conflict target) must include.
+    pub distribution: Option<String>,
 }
 
 impl TableSchema {
@@ -249,6 +252,7 @@ mod tests {
     #[test]
     fn unique_keys_match_in_any_order() {
         let t = TableSchema {
+            distribution: None,
             schema: "public".into(),
             name: "links".into(),
             columns: vec![],

@@ -91,6 +91,17 @@ pub fn shape(target: &Target, schema: &TableSchema) -> Result<Shape, StoreError>
         .iter()
         .map(|c| position(c, "conflict"))
         .collect::<Result<Vec<_>, _>>()?;
+    if let Some(column) = &schema.distribution
+        && !target.conflict.contains(column)
+    {
+        return Err(StoreError::Schema(format!(
+            "table {table} is distributed by Citus on column {column}: the conflict target ({}) \
+             must include it, as every unique key of a distributed table does; name a unique \
+             key that includes {column} (unique keys: {})",
+            target.conflict.join(", "),
+            schema.describe_keys()
+        )));
+    }
     if !schema.is_unique_key(&target.conflict) {
         return Err(StoreError::Schema(format!(
             "table {table}: conflict target ({}) is not a primary key or unique constraint \
@@ -181,6 +192,7 @@ mod tests {
     fn table() -> TableSchema {
         let column = |name: &str, kind| Column::new(name.into(), kind, "t".into(), true, true);
         TableSchema {
+            distribution: None,
             schema: "public".into(),
             name: "links".into(),
             columns: vec![

@@ -82,7 +82,58 @@ pub async fn describe(
             })
             .collect(),
         unique_keys: unique_keys.into_iter().map(|(k,)| k).collect(),
+        distribution: distribution_column(tx, schema, table).await?,
     }))
+}
+
+/// Citus: the distribution column of a hash-distributed table, read from
+/// `pg_dist_partition` where Citus is installed (its `partkey` is a Var node's
+/// text, `{VAR … :varattno N …}`). `None` without Citus, and for reference
+/// and local tables.
+async fn distribution_column(
+    tx: &mut Transaction<'static, Postgres>,
+    schema: &str,
+    table: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let citus: bool = sqlx::query_scalar("SELECT to_regclass('pg_dist_partition') IS NOT NULL")
+        .fetch_one(&mut **tx)
+        .await?;
+    if !citus {
+        return Ok(None);
+    }
+    let partkey: Option<String> = sqlx::query_scalar(
+        "SELECT p.partkey::text
+           FROM pg_dist_partition p
+           JOIN pg_class c ON c.oid = p.logicalrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2 AND p.partmethod = 'h'",
+    )
+    .bind(schema)
+    .bind(table)
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten();
+    let Some(attnum) = partkey.as_deref().and_then(varattno) else {
+        return Ok(None);
+    };
+    sqlx::query_scalar(
+        "SELECT a.attname::text
+           FROM pg_attribute a
+           JOIN pg_class c ON c.oid = a.attrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum = $3",
+    )
+    .bind(schema)
+    .bind(table)
+    .bind(attnum)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// The column number of a Citus `partkey` (`{VAR :varno 1 :varattno 2 …}`).
+fn varattno(partkey: &str) -> Option<i16> {
+    let rest = &partkey[partkey.find(":varattno ")? + ":varattno ".len()..];
+    rest.split_whitespace().next()?.parse().ok()
 }
 
 /// How one writer's batches reach the table.
@@ -391,8 +442,18 @@ pub async fn upsert(
 mod tests {
     use super::*;
 
+    #[test]
+    fn reads_the_column_number_of_a_citus_partkey() {
+        let partkey = "{VAR :varno 1 :varattno 3 :vartype 23 :vartypmod -1 :varcollid 0 \
+                       :varlevelsup 0 :varnosyn 1 :varattnosyn 3 :location -1}";
+        assert_eq!(varattno(partkey), Some(3));
+        assert_eq!(varattno("{CONST}"), None);
+        assert_eq!(varattno(":varattno x"), None);
+    }
+
     fn table(name: &str) -> TableSchema {
         TableSchema {
+            distribution: None,
             schema: "public".into(),
             name: name.into(),
             columns: ["id", "v"]

@@ -114,6 +114,7 @@ pub async fn describe(
             })
             .collect(),
         unique_keys,
+        distribution: None,
     }))
 }
 

@@ -182,3 +182,71 @@ fn postgres_values_are_bound_and_round_trip() {
     let pg = PgDb::create();
     values_are_bound_and_round_trip(Some(&pg));
 }
+
+/// Citus: a stand-in of its catalog (`pg_dist_partition`, with Citus's
+/// columns) marks fixture_items as hash-distributed. A conflict target
+/// without the distribution column is refused before any row is written;
+/// one that includes it writes.
+#[test]
+fn postgres_citus_conflict_keys_must_include_the_distribution_column() {
+    let pg = PgDb::create();
+    let project = Project::new(WRITER);
+    project
+        .seedhost(&["migrate", "--database-url", &pg.url])
+        .ok();
+    let distribute = |column: &str| {
+        pg.db().execute(&format!(
+            "DELETE FROM pg_dist_partition;
+             INSERT INTO pg_dist_partition
+             SELECT 'fixture_items'::regclass, 'h',
+                    '{{VAR :varno 1 :varattno ' || attnum || ' :vartype 23 :vartypmod -1 \
+                      :varcollid 0 :varlevelsup 0 :varnosyn 1 :varattnosyn ' || attnum || \
+                      ' :location -1}}', 1, 's'
+               FROM pg_attribute
+              WHERE attrelid = 'fixture_items'::regclass AND attname = '{column}'"
+        ));
+    };
+    pg.db().execute(
+        "CREATE TABLE pg_dist_partition (logicalrelid regclass NOT NULL, partmethod \"char\" NOT NULL,
+                                         partkey text, colocationid integer, repmodel \"char\")",
+    );
+    pg.db()
+        .execute("CREATE UNIQUE INDEX fixture_items_name_id ON fixture_items (name, id)");
+    distribute("name");
+    let write = |conflict: &str| {
+        project.seedhost(&[
+            "run",
+            "write",
+            "--json",
+            "--database-url",
+            &pg.url,
+            "--param",
+            "table=fixture_items",
+            "--param",
+            "columns=id,name",
+            "--param",
+            "rows=int:1|text:a;int:2|text:b",
+            "--param",
+            &format!("conflict={conflict}"),
+        ])
+    };
+    let run = write("id");
+    run.failed();
+    let error = run.json()["plugins"][0]["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        error.contains("table fixture_items is distributed by Citus on column name")
+            && error.contains("conflict target (id) must include it")
+            && error.contains("(name, id)"),
+        "{error}"
+    );
+    assert_eq!(pg.db().count("fixture_items"), 0);
+    // A key with the distribution column writes.
+    write("name,id").ok();
+    assert_eq!(pg.db().count("fixture_items"), 2);
+    // Distributed on the key itself: the primary key is fine.
+    distribute("id");
+    write("id").ok();
+}
