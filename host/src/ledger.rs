@@ -253,6 +253,54 @@ pub async fn last_runs(db: &Database) -> Result<Vec<LastRun>, DbError> {
     Ok(rows)
 }
 
+/// In a seed's own transaction, before it runs: takes the seed's lock (on
+/// PostgreSQL a transaction-level advisory lock on its kind and name; SQLite's
+/// `BEGIN IMMEDIATE` already holds the database's write lock), then reads its
+/// last run again. Two seedhosts deciding at once on the same seed then decide
+/// one after the other: the second sees the first's row, once it committed.
+/// `None` when the seed never ran.
+pub async fn lock_and_read(
+    tx: &mut Tx,
+    kind: &str,
+    name: &str,
+) -> Result<Option<LastRun>, DbError> {
+    Ok(match tx {
+        Tx::Postgres(t) => {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("seedhost.seed_ledger:{kind}:{name}"))
+                .execute(&mut **t)
+                .await?;
+            sqlx::query(
+                "SELECT id, kind, name, profile, digest, params_digest, migration_version,
+                        migrations_applied::bigint,
+                        to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                   FROM seedhost.seed_ledger
+                  WHERE kind = $1 AND name = $2
+                  ORDER BY id DESC LIMIT 1",
+            )
+            .bind(kind)
+            .bind(name)
+            .fetch_optional(&mut **t)
+            .await?
+            .map(|r| last_run(&r))
+            .transpose()?
+        }
+        Tx::Sqlite(t) => sqlx::query(
+            "SELECT id, kind, name, profile, digest, params_digest, migration_version,
+                    migrations_applied, substr(finished_at, 1, 19) || 'Z'
+               FROM _seedhost_seed_ledger
+              WHERE kind = ?1 AND name = ?2
+              ORDER BY id DESC LIMIT 1",
+        )
+        .bind(kind)
+        .bind(name)
+        .fetch_optional(&mut **t)
+        .await?
+        .map(|r| last_run(&r))
+        .transpose()?,
+    })
+}
+
 fn last_run<R: Row>(row: &R) -> Result<LastRun, sqlx::Error>
 where
     usize: sqlx::ColumnIndex<R>,

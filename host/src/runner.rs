@@ -194,7 +194,7 @@ impl Run<'_> {
     async fn real_run(&self, report: &mut RunReport) -> Result<(), RunError> {
         // Read before anything changes: what ran here, for the policies.
         let clock = Instant::now();
-        let ledger = ledger::last_runs(self.db).await?;
+        let mut ledger = ledger::last_runs(self.db).await?;
         let mut ledger_micros = clock.elapsed().as_micros();
         let done =
             migrate::apply_pending(self.db, &self.plan.migrations, settings(self.config)).await?;
@@ -261,7 +261,21 @@ impl Run<'_> {
                 continue;
             }
             let started = chrono::Utc::now();
-            let tx = self.db.begin().await?;
+            let mut tx = self.db.begin().await?;
+            if plugin.policy != crate::config::Policy::Always
+                && !(self.options.ignore_policy || self.options.twice)
+            {
+                // Decided again under the seed's lock: another seedhost may
+                // have run it since the ledger was read.
+                let fresh = ledger::lock_and_read(&mut tx, ledger::PLUGIN, &plugin.name).await?;
+                ledger.retain(|r| !(r.kind == ledger::PLUGIN && r.name == plugin.name));
+                ledger.extend(fresh);
+                let facts = (&ledger[..], &ran_now, seeded_now);
+                if self.skipped_by_policy(plugin, component, &params, facts, report) {
+                    tx.rollback().await?;
+                    continue;
+                }
+            }
             let (mut result, mut tx) = self
                 .run_plugin(plugin, component, params.clone(), tx, report, false)
                 .await?;

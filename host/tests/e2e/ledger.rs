@@ -385,3 +385,55 @@ fn detailed_exitcode_is_one_for_errors_and_bad_usage() {
         "{reason}"
     );
 }
+
+/// Two `run`s at the same moment on one database decide on a `once` (or
+/// unchanged `on-change`) seed one after the other, under the seed's lock:
+/// it runs once, and the other run says why it skipped.
+#[test]
+fn two_runs_at_once_run_a_once_seed_once() {
+    for postgres in [false, true] {
+        for attempt in 0..3 {
+            let project = policies_project();
+            let pg = postgres.then(PgDb::create);
+            let url = pg.as_ref().map_or_else(
+                || {
+                    format!(
+                        "sqlite://{}?mode=rwc",
+                        project.path().join("race.db").display()
+                    )
+                },
+                |p| p.url.clone(),
+            );
+            project.seedhost(&["migrate", "--database-url", &url]).ok();
+            let runs: Vec<_> = (0..2)
+                .map(|_| {
+                    project.spawn(&["run", "first", "catalog", "--json", "--database-url", &url])
+                })
+                .collect();
+            let reports: Vec<serde_json::Value> = runs
+                .into_iter()
+                .map(|child| Run(child.wait_with_output().unwrap()).ok_json())
+                .collect();
+            let db = Db::connect(&url);
+            let table = ledger_table(&url);
+            for name in ["first", "catalog"] {
+                let rows: i64 = db.scalar(&format!(
+                    "SELECT COUNT(*) FROM {table} WHERE name = '{name}'"
+                ));
+                assert_eq!(
+                    rows, 1,
+                    "{name} ran {rows} times (attempt {attempt}, postgres {postgres})"
+                );
+            }
+            let skipped: Vec<String> = reports
+                .iter()
+                .flat_map(|r| ran(r).1)
+                .map(|(name, reason)| format!("{name}: {reason}"))
+                .collect();
+            assert!(
+                skipped.iter().any(|s| s.starts_with("first: once: ran at")),
+                "{skipped:?}"
+            );
+        }
+    }
+}
