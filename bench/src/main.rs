@@ -65,6 +65,14 @@ enum Part {
     /// The same rows from the TypeScript SDK (bench/bulk-ts) against the Rust
     /// SDK's, into PostgreSQL; needs node and npm. Not in the default set.
     Typescript,
+    /// `run --all` of this repository's project on 50 fresh PostgreSQL
+    /// databases: 50 invocations one after another, against one fan-out
+    /// (`--targets`) with `--jobs 1` and `--jobs 2`.
+    Fanout,
+    /// A fresh seeded database from a template (`template clone`) against a
+    /// replay of the migrations and seeds, on PostgreSQL and SQLite: this
+    /// repository's project plus the `bulk` plugin and table at 100k rows.
+    Template,
 }
 
 /// Medians of one path.
@@ -109,7 +117,14 @@ fn main() -> Result<()> {
         .enable_all()
         .build()?;
     let parts = if args.only.is_empty() {
-        vec![Part::Postgres, Part::Sqlite, Part::Startup, Part::Ledger]
+        vec![
+            Part::Postgres,
+            Part::Sqlite,
+            Part::Startup,
+            Part::Ledger,
+            Part::Fanout,
+            Part::Template,
+        ]
     } else {
         args.only.clone()
     };
@@ -138,6 +153,12 @@ fn main() -> Result<()> {
     if parts.contains(&Part::Typescript) {
         runtime.block_on(bench.typescript(&expected))?;
     }
+    if parts.contains(&Part::Fanout) {
+        runtime.block_on(bench.fanout())?;
+    }
+    if parts.contains(&Part::Template) {
+        runtime.block_on(bench.template())?;
+    }
     Ok(())
 }
 
@@ -164,6 +185,10 @@ fn build(root: &Path) -> Result<()> {
             "bulk",
             "-p",
             "catalog",
+            "-p",
+            "curriculum",
+            "-p",
+            "test-users",
         ],
     ] {
         let mut command = Command::new(&cargo);
@@ -853,6 +878,275 @@ impl Bench {
             );
         }
         drop(db);
+        Ok(())
+    }
+}
+
+impl Bench {
+    /// 50 fresh databases brought to the state of `run --all`: one invocation
+    /// each, one after another, against one fan-out.
+    async fn fanout(&self) -> Result<()> {
+        const N: usize = 50;
+        let config = self.root.join("seedhost.toml").display().to_string();
+        println!(
+            "\nFan-out · `run --all` of this repository's project on {N} fresh PostgreSQL databases"
+        );
+        // Warm the component cache: every path starts from it.
+        let warm = TempDb::create(&self.admin).await?;
+        self.seedhost_run(&[
+            "--config",
+            &config,
+            "run",
+            "--all",
+            "-q",
+            "--database-url",
+            &warm.url,
+        ])?;
+        drop(warm);
+        let fresh = |n: usize| async move {
+            let mut dbs = Vec::with_capacity(n);
+            for _ in 0..n {
+                dbs.push(TempDb::create(&self.admin).await?);
+            }
+            Ok::<_, anyhow::Error>(dbs)
+        };
+        let dbs = fresh(N).await?;
+        let mut peak_sequential = 0;
+        let started = Instant::now();
+        for db in &dbs {
+            let (_, kib) = self.seedhost_run(&[
+                "--config",
+                &config,
+                "run",
+                "--all",
+                "-q",
+                "--database-url",
+                &db.url,
+            ])?;
+            peak_sequential = peak_sequential.max(kib);
+        }
+        let sequential = started.elapsed();
+        drop(dbs);
+        println!(
+            "  {N} invocations, one after another      {:>7.2} s  ({:.0} ms a database, peak RSS {})",
+            sequential.as_secs_f64(),
+            sequential.as_secs_f64() * 1000.0 / N as f64,
+            mib(peak_sequential)
+        );
+        for jobs in ["1", "2"] {
+            let dbs = fresh(N).await?;
+            let file = self.path("targets.txt");
+            let lines: Vec<&str> = dbs.iter().map(|d| d.url.as_str()).collect();
+            std::fs::write(&file, lines.join("\n"))?;
+            let file = file.display().to_string();
+            let (elapsed, kib) = self.seedhost_run(&[
+                "--config",
+                &config,
+                "run",
+                "--all",
+                "-q",
+                "--targets",
+                &file,
+                "--jobs",
+                jobs,
+            ])?;
+            for db in &dbs {
+                let mut conn = sqlx::PgConnection::connect(&db.url).await?;
+                let ran: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM seedhost.seed_ledger")
+                    .fetch_one(&mut conn)
+                    .await?;
+                ensure!(
+                    ran == 3,
+                    "{}: {ran} ledger rows after the fan-out, not 3",
+                    db.name
+                );
+            }
+            println!(
+                "  one fan-out, --targets ({N}) --jobs {jobs}        {:>7.2} s  ({:.0} ms a database, peak RSS {}) · ÷ sequential {:.2}{}",
+                elapsed.as_secs_f64(),
+                elapsed.as_secs_f64() * 1000.0 / N as f64,
+                mib(kib),
+                elapsed.as_secs_f64() / sequential.as_secs_f64(),
+                if jobs == "2" {
+                    " (goal ≤ 0.50)"
+                } else {
+                    " (shared start-up and compile alone)"
+                }
+            );
+        }
+        Ok(())
+    }
+
+    /// The project of the template part: this repository's migrations and
+    /// plugins, plus the benchmark's table and the `bulk` plugin at 100k rows.
+    fn template_project(&self) -> Result<PathBuf> {
+        let dir = self.path("template-project");
+        let migrations = dir.join("migrations");
+        std::fs::create_dir_all(&migrations)?;
+        for from in ["migrations", "bench/migrations"] {
+            for entry in std::fs::read_dir(self.root.join(from))? {
+                let entry = entry?;
+                std::fs::copy(entry.path(), migrations.join(entry.file_name()))?;
+            }
+        }
+        let config = std::fs::read_to_string(self.root.join("seedhost.toml"))?;
+        let config = config
+            .split("# Examples in other languages")
+            .next()
+            .context("seedhost.toml")?
+            .replace(
+                "target/wasm32-wasip2/release",
+                &self
+                    .root
+                    .join("target/wasm32-wasip2/release")
+                    .display()
+                    .to_string(),
+            )
+            .replace("smoke = \"smoke\"", "");
+        let bulk = self.root.join("target/wasm32-wasip2/release/bulk.wasm");
+        std::fs::write(
+            dir.join("seedhost.toml"),
+            format!(
+                "{config}\n[plugins.bulk]\nwasm = \"{}\"\ntables = [\"bench_enrollments\"]\n\
+                 profiles = [\"local\"]\nparams = {{ rows = \"100000\", seed = \"1\", batch = \"10000\" }}\n\
+                 limits = {{ cpu_seconds = 600 }}\n",
+                bulk.display()
+            ),
+        )?;
+        Ok(dir)
+    }
+
+    /// A fresh seeded database from the template, against a replay.
+    async fn template(&self) -> Result<()> {
+        let project = self.template_project()?;
+        let config = project.join("seedhost.toml").display().to_string();
+        let home = TempDb::create(&self.admin).await?;
+        let reps = self.reps.max(3);
+        println!(
+            "\nTemplates · this repository's project + bulk at 100,000 rows (bench_enrollments) · \
+             median of {reps} (clones: {})",
+            reps * 3
+        );
+        let seedhost = |args: &[&str], url: Option<&str>| {
+            let mut c = Command::new(&self.seedhost);
+            c.args(["--config", &config]).args(args).arg("-q");
+            c.env_remove("DATABASE_URL").env_remove("SUPABASE_DB_URL");
+            if let Some(url) = url {
+                c.env("DATABASE_URL", url);
+            }
+            c
+        };
+        // Warm the component cache.
+        self.time(&mut seedhost(&["plugin", "build", "bulk"], None))
+            .ok();
+
+        // PostgreSQL: replays, each on a fresh database.
+        let mut replays = Vec::new();
+        for _ in 0..reps {
+            let db = TempDb::create(&self.admin).await?;
+            replays.push(self.time(&mut seedhost(
+                &["run", "--all", "--database-url", &db.url],
+                None,
+            ))?);
+        }
+        let build = self.time(&mut seedhost(&["template", "build"], Some(&home.url)))?;
+        let mut clones = Vec::new();
+        let mut names = Vec::new();
+        for i in 0..reps * 3 {
+            let name = format!("{}_clone_{i}", home.name);
+            clones.push(self.time(&mut seedhost(
+                &["template", "clone", &name],
+                Some(&home.url),
+            ))?);
+            names.push(name);
+        }
+        // The server's own part: CREATE DATABASE … TEMPLATE alone.
+        let mut admin = sqlx::PgConnection::connect(&self.admin).await?;
+        let template: String = sqlx::query_scalar(
+            "SELECT datname::text FROM pg_database WHERE datistemplate AND starts_with(datname, 'seedhost_tpl_') \
+             AND shobj_description(oid, 'pg_database') LIKE '%' || $1 || '%' ORDER BY oid DESC LIMIT 1",
+        )
+        .bind(project.display().to_string())
+        .fetch_one(&mut admin)
+        .await
+        .context("the template just built")?;
+        let size: i64 = sqlx::query_scalar("SELECT pg_database_size($1)")
+            .bind(&template)
+            .fetch_one(&mut admin)
+            .await?;
+        let mut floor = Vec::new();
+        for i in 0..reps * 3 {
+            let name = format!("{}_raw_{i}", home.name);
+            let started = Instant::now();
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "CREATE DATABASE {name} TEMPLATE {template}"
+                )))
+                .await?;
+            floor.push(started.elapsed());
+            names.push(name);
+        }
+        // Each clone is the seeded database.
+        let mut conn =
+            sqlx::PgConnection::connect(&home.url.replace(&home.name, &names[0])).await?;
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM bench_enrollments")
+            .fetch_one(&mut conn)
+            .await?;
+        ensure!(rows == 100_000, "a clone holds {rows} rows, not 100,000");
+        drop(conn);
+        for name in names.iter().chain([&template]) {
+            // Two statements: DROP DATABASE refuses a multi-statement query.
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "ALTER DATABASE {name} WITH IS_TEMPLATE false"
+                )))
+                .await?;
+            admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .await?;
+        }
+        let (replay, clone) = (median(&replays).unwrap(), median(&clones).unwrap());
+        println!(
+            "  PostgreSQL  replay (run --all on an empty database) {replay:>6.2} s · template build {:.2} s ({:.0} MB)",
+            build.as_secs_f64(),
+            size as f64 / 1e6
+        );
+        println!(
+            "              template clone {:>6.0} ms a fresh database (CREATE DATABASE … TEMPLATE alone {:.0} ms) · \
+             clone ÷ replay {:.3} (goal ≤ 0.10) · IntegreSQL publishes 10–50 ms",
+            clone * 1000.0,
+            median(&floor).unwrap() * 1000.0,
+            clone / replay
+        );
+
+        // SQLite: the default profile's templates are files.
+        let mut replays = Vec::new();
+        for i in 0..reps {
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                self.path(&format!("replay-{i}.db")).display()
+            );
+            replays.push(self.time(&mut seedhost(
+                &["run", "--all", "--database-url", &url],
+                None,
+            ))?);
+        }
+        let build = self.time(&mut seedhost(&["template", "build"], None))?;
+        let mut clones = Vec::new();
+        for i in 0..reps * 3 {
+            let to = self.path(&format!("clone-{i}.db")).display().to_string();
+            clones.push(self.time(&mut seedhost(&["template", "clone", &to], None))?);
+        }
+        let (replay, clone) = (median(&replays).unwrap(), median(&clones).unwrap());
+        println!(
+            "  SQLite      replay {replay:>6.2} s · template build {:.2} s · template clone {:.0} ms · \
+             clone ÷ replay {:.3} (goal ≤ 0.10)",
+            build.as_secs_f64(),
+            clone * 1000.0,
+            clone / replay
+        );
         Ok(())
     }
 }

@@ -798,7 +798,7 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
             )
             .await;
             if let Some(path) = &args.fan.junit
-                && let Err(e) = std::fs::write(path, report.to_junit())
+                && let Err(e) = std::fs::write(path, scrub(&report.to_junit()).as_bytes())
             {
                 return fail(format!("cannot write {}: {e}", path.display()));
             }
@@ -882,7 +882,7 @@ fn single(command: &str, fan: &FanArgs, report: &impl Report, clock: Instant) {
     let label = report_database(report);
     let outcome = fanout::TargetOutcome::of(label, report, clock.elapsed());
     let xml = fanout::FanoutReport::single(command, outcome).to_junit();
-    if let Err(e) = std::fs::write(path, xml) {
+    if let Err(e) = std::fs::write(path, scrub(&xml).as_bytes()) {
         eprintln!("error: cannot write {}: {e}", path.display());
     }
 }
@@ -948,7 +948,8 @@ impl<'a> Fan<'a> {
                     t.label()
                 ));
             }
-            if !self.quiet {
+            // Even under -q: nothing is reset unannounced.
+            {
                 let names: Vec<String> = targets.iter().map(|t| t.label()).collect();
                 eprintln!(
                     "{}",
@@ -976,7 +977,7 @@ impl<'a> Fan<'a> {
         })
         .await;
         if let Some(path) = &self.args.junit
-            && let Err(e) = std::fs::write(path, report.to_junit())
+            && let Err(e) = std::fs::write(path, scrub(&report.to_junit()).as_bytes())
         {
             return fail(format!("cannot write {}: {e}", path.display()));
         }

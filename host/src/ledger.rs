@@ -266,8 +266,26 @@ pub async fn lock_and_read(
 ) -> Result<Option<LastRun>, DbError> {
     Ok(match tx {
         Tx::Postgres(t) => {
+            // Read committed whatever the database's default: the read after
+            // the wait must see the run that held the lock. (The first
+            // statement of the seed's transaction, where this may be set.)
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                .execute(&mut **t)
+                .await?;
+            // The wait lasts as long as the other seedhost's seed, not
+            // lock_timeout: the setting is lifted for it, then put back.
+            let timeout: String = sqlx::query_scalar("SELECT current_setting('lock_timeout')")
+                .fetch_one(&mut **t)
+                .await?;
+            sqlx::query("SET LOCAL lock_timeout = 0")
+                .execute(&mut **t)
+                .await?;
             sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
                 .bind(format!("seedhost.seed_ledger:{kind}:{name}"))
+                .execute(&mut **t)
+                .await?;
+            sqlx::query("SELECT set_config('lock_timeout', $1, true)")
+                .bind(timeout)
                 .execute(&mut **t)
                 .await?;
             sqlx::query(

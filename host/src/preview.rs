@@ -454,11 +454,8 @@ impl Report for PlanReport {
             plugins_skipped: would(Action::Skip),
             inserted,
             updated,
-            error: if self.succeeded() {
-                None
-            } else {
-                Some(error.unwrap_or_else(|| "failed".into()))
-            },
+            // A refused plugin fails `--detailed-exitcode` (1) without an error.
+            error: (self.exit_status() == 1).then(|| error.unwrap_or_else(|| "failed".into())),
             cases,
         }
     }

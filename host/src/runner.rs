@@ -228,6 +228,16 @@ impl Run<'_> {
             let started = chrono::Utc::now();
             let clock = Instant::now();
             let mut tx = self.db.begin().await?;
+            if !(self.options.ignore_policy || self.options.twice) {
+                // Decided again under the file's lock, as a plugin is.
+                let fresh = ledger::lock_and_read(&mut tx, ledger::SEED_FILE, &file.path).await?;
+                ledger.retain(|r| !(r.kind == ledger::SEED_FILE && r.name == file.path));
+                ledger.extend(fresh);
+                if self.seed_file_skipped(file, &ledger, &seeded, report) {
+                    tx.rollback().await?;
+                    continue;
+                }
+            }
             let session = &self.db.session_settings;
             let mut outcome =
                 seedfile::apply(&mut tx, file, seeded.keeps_cli_record, session).await;

@@ -186,10 +186,42 @@ fn parse(
 
 fn same_database(a: &Target, b: &Target) -> bool {
     match (a, b) {
-        (Target::Url { url: x, .. }, Target::Url { url: y, .. }) => x == y,
+        (Target::Url { url: x, .. }, Target::Url { url: y, .. }) => {
+            database_of(x) == database_of(y)
+        }
         (Target::Profile { name: x, .. }, Target::Profile { name: y, .. }) => x == y,
         _ => false,
     }
+}
+
+/// What names a database in a URL, for comparing targets: a PostgreSQL
+/// URL's host (lowercase), port (5432 by default), user and database (the
+/// user's name by default, as PostgreSQL has it); a SQLite URL's file.
+fn database_of(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let path = rest.trim_start_matches("//");
+        return format!("sqlite:{}", path.split('?').next().unwrap_or(path));
+    }
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let user = parsed.username();
+    let named = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "dbname")
+        .map(|(_, v)| v.into_owned());
+    let path = parsed.path().trim_start_matches('/').to_owned();
+    let database = named
+        .or_else(|| (!path.is_empty()).then_some(path))
+        .unwrap_or_else(|| user.to_owned());
+    format!(
+        "postgres://{user}@{}:{}/{database}",
+        parsed
+            .host_str()
+            .unwrap_or("localhost")
+            .to_ascii_lowercase(),
+        parsed.port().unwrap_or(5432)
+    )
 }
 
 /// Replaces each `${VAR}` of `text` by the variable's value.
@@ -295,6 +327,13 @@ mod tests {
         let (line, p) = problem("postgres://a/b\n# x\npostgres://a/b\n");
         assert_eq!(line, 3);
         assert!(p.contains("line 1"), "{p}");
+        // The same database, written another way.
+        let (line, _) =
+            problem("postgres://u@DB1/app\npostgresql://u:pw@db1:5432/app?sslmode=disable\n");
+        assert_eq!(line, 2);
+        let (line, _) = problem("postgres://u@h/u\npostgres://u@h\n");
+        assert_eq!(line, 2);
+        assert!(parse("postgres://u@h/a\npostgres://u@h:5433/a\n", vars(&[])).is_ok());
         let (_, p) = problem("postgres://a/b postgres://a/c");
         assert!(p.contains("one target a line"), "{p}");
     }

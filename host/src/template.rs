@@ -185,11 +185,26 @@ fn project_digest(config: &Config) -> String {
     sha256(root.to_string_lossy().as_bytes())[..8].to_owned()
 }
 
-/// The template's name: prefix, project, then the digest of its inputs
-/// (38 bytes, under PostgreSQL's 63).
-fn template_name(project: &str, inputs: &Inputs) -> String {
+/// What every template of the project in `profile` starts with: prefix,
+/// project, profile (`list` and `prune` see only these).
+fn family(project: &str, profile: &str) -> String {
+    format!("{PREFIX}{project}_{}_", &sha256(profile.as_bytes())[..4])
+}
+
+/// The template's name: its family, then the digest of its inputs (43
+/// bytes; a build's name adds at most 21, under PostgreSQL's 63).
+fn template_name(family: &str, inputs: &Inputs) -> String {
     let json = serde_json::to_vec(inputs).expect("inputs serialize");
-    format!("{PREFIX}{project}_{}", &sha256(&json)[..16])
+    format!("{family}{}", &sha256(&json)[..16])
+}
+
+/// The name a build of `name` runs under: the process and a random part, so
+/// a reused pid never meets an abandoned build.
+fn building_name(name: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{name}_wip_{}_{:04x}", std::process::id(), nanos & 0xffff)
 }
 
 /// What `run --all` in the destination's profile would take: the plan, and
@@ -237,7 +252,7 @@ fn current<'c>(
             .collect(),
         plugins,
     };
-    let name = template_name(&project_digest(config), &inputs);
+    let name = template_name(&family(&project_digest(config), &destination.env), &inputs);
     Ok((decided, name))
 }
 
@@ -272,8 +287,10 @@ pub async fn build(config: &Config, destination: &Destination) -> TemplateReport
         env: destination.env.clone(),
         ..TemplateReport::default()
     };
-    if let Err(e) = ensure(config, destination, &mut report).await {
-        report.error = Some(e.to_string());
+    match ensure(config, destination, &mut report).await {
+        Ok((_, Some(db))) => db.close().await,
+        Ok((_, None)) => {}
+        Err(e) => report.error = Some(e.to_string()),
     }
     report
 }
@@ -292,19 +309,21 @@ pub async fn clone(
         ..TemplateReport::default()
     };
     let outcome = async {
-        let server = ensure(config, destination, &mut report).await?;
+        if Backend::of(&plan::resolve(config, destination)?.database_url)? == Backend::Postgres {
+            check_database_name(name)?;
+        }
+        let (server, open) = ensure(config, destination, &mut report).await?;
         let template = report.template.clone().expect("ensured");
         let clock = Instant::now();
-        let url = match &server {
-            Server::Postgres { url } => {
-                check_database_name(name)?;
-                let db = maintenance(url).await?;
+        let url = match (&server, open) {
+            (Server::Postgres { url }, Some(db)) => {
                 let made = clone_postgres(&db, &template, name, wait).await;
                 db.close().await;
                 made?;
                 with_database(url, name)?
             }
-            Server::Sqlite { dir } => {
+            (Server::Postgres { .. }, None) => unreachable!("ensure connects to PostgreSQL"),
+            (Server::Sqlite { dir }, _) => {
                 let file = dir.join(format!("{template}.db"));
                 clone_sqlite(&file, Path::new(name))?;
                 format!("sqlite://{name}")
@@ -340,7 +359,7 @@ pub async fn list(
     let outcome = async {
         let (plan, name) = current(config, destination)?;
         report.template = Some(name.clone());
-        let project = format!("{PREFIX}{}_", project_digest(config));
+        let project = family(&project_digest(config), &destination.env);
         match server(config, &plan.profile.database_url)? {
             Server::Postgres { url } => {
                 report.server = Some(redact(&url));
@@ -352,10 +371,11 @@ pub async fn list(
                         let mut dropped = Vec::new();
                         let mut failed = Vec::new();
                         for t in drop {
+                            if t.incomplete && !abandoned(&db, &t.name).await? {
+                                continue; // a build in progress
+                            }
                             match drop_postgres(&db, &t.name).await {
                                 Ok(()) => dropped.push(t.name),
-                                // A build in progress holds its database.
-                                Err(_) if t.incomplete => {}
                                 Err(e) => failed.push(e.to_string()),
                             }
                         }
@@ -378,7 +398,11 @@ pub async fn list(
                     Some(keep) => {
                         let (kept, drop) = split_for_prune(all, keep);
                         for t in drop {
+                            if t.incomplete && builder_alive(&t.name) {
+                                continue; // a build in progress
+                            }
                             let file = dir.join(&t.name);
+                            remove_side_files(&file);
                             match std::fs::remove_file(&file) {
                                 Ok(()) => report.dropped.push(t.name),
                                 Err(e) => {
@@ -441,22 +465,28 @@ fn server(config: &Config, url: &str) -> Result<Server, RunError> {
 }
 
 /// Builds the current template unless it exists; the report gets its name.
+/// On PostgreSQL the maintenance connection is given back open, for the
+/// caller's next statement; the caller closes it.
 async fn ensure(
     config: &Config,
     destination: &Destination,
     report: &mut TemplateReport,
-) -> Result<Server, RunError> {
+) -> Result<(Server, Option<Database>), RunError> {
     let (plan, name) = current(config, destination)?;
     report.template = Some(name.clone());
     let server = server(config, &plan.profile.database_url)?;
     let clock = Instant::now();
+    let mut open = None;
     match &server {
         Server::Postgres { url } => {
             report.server = Some(redact(url));
             let db = maintenance(url).await?;
             let outcome = ensure_postgres(config, destination, &db, url, &name, report).await;
-            db.close().await;
-            outcome?;
+            if let Err(e) = outcome {
+                db.close().await;
+                return Err(e);
+            }
+            open = Some(db);
         }
         Server::Sqlite { dir } => {
             report.server = Some(dir.display().to_string());
@@ -466,7 +496,7 @@ async fn ensure(
     if report.built {
         report.build_ms = Some(clock.elapsed().as_millis() as u64);
     }
-    Ok(server)
+    Ok((server, open))
 }
 
 /// A connection to the server for `CREATE`, `ALTER` and `DROP DATABASE`: to
@@ -530,7 +560,10 @@ async fn ensure_postgres(
     if database_exists(db, name).await? {
         return Ok(());
     }
-    let building = format!("{name}_wip_{}", std::process::id());
+    let building = building_name(name);
+    // Held by this session for the whole build: `prune` drops a build only
+    // when it can take this lock, so never one in progress.
+    build_lock(db, &building, true).await?;
     execute(db, format!("CREATE DATABASE {}", quote(&building)))
         .await
         .map_err(|e| {
@@ -603,6 +636,30 @@ async fn ensure_postgres(
             Err(sql_error(&format!("cannot finish the template {name}"), &e))
         }
     }
+}
+
+/// Takes (`wait`) or tries the session-level lock a build of `building`
+/// holds; whether it was taken.
+async fn build_lock(db: &Database, building: &str, wait: bool) -> Result<bool, RunError> {
+    let Conn::Postgres(mut conn) = db.acquire().await? else {
+        unreachable!("a PostgreSQL server")
+    };
+    let sql = if wait {
+        "SELECT pg_advisory_lock(hashtextextended($1, 0)) IS NULL OR true"
+    } else {
+        "SELECT pg_try_advisory_lock(hashtextextended($1, 0))"
+    };
+    sqlx::query_scalar(sql)
+        .bind(format!("seedhost.template:{building}"))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| sql_error("cannot take the template build's lock", &e))
+}
+
+/// Whether the build `building` was abandoned: no seedhost holds its lock
+/// (taken now, and kept until this session ends).
+async fn abandoned(db: &Database, building: &str) -> Result<bool, RunError> {
+    build_lock(db, building, false).await
 }
 
 /// Drops a template (or an abandoned build): a template must be unmarked first.
@@ -759,8 +816,9 @@ async fn ensure_sqlite(
     }
     std::fs::create_dir_all(dir)
         .map_err(|e| RunError::Plan(format!("cannot create {}: {e}", dir.display())))?;
-    let building = dir.join(format!("{name}_wip_{}.db", std::process::id()));
-    let finished = dir.join(format!("{name}_wip_{}.copy", std::process::id()));
+    let stem = building_name(name);
+    let building = dir.join(format!("{stem}.db"));
+    let finished = dir.join(format!("{stem}.copy"));
     let cleanup = || {
         for f in [&building, &finished] {
             let _ = std::fs::remove_file(f);
@@ -860,6 +918,31 @@ fn clone_sqlite(template: &Path, to: &Path) -> Result<(), RunError> {
     Ok(())
 }
 
+/// Removes a SQLite file's journal, WAL and shared-memory files.
+fn remove_side_files(file: &Path) {
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = file.as_os_str().to_owned();
+        side.push(suffix);
+        let _ = std::fs::remove_file(side);
+    }
+}
+
+/// Whether the process that builds `name` (`…_wip_<pid>_<random>`) still
+/// runs, on this machine. Where that cannot be known (no /proc), it is
+/// taken to run: an abandoned build is then left, never a live one dropped.
+fn builder_alive(name: &str) -> bool {
+    let pid = name
+        .rsplit_once("_wip_")
+        .and_then(|(_, rest)| rest.split('_').next())
+        .and_then(|pid| pid.parse::<u32>().ok());
+    match pid {
+        Some(pid) if Path::new("/proc/self").exists() => {
+            Path::new("/proc").join(pid.to_string()).exists()
+        }
+        _ => true,
+    }
+}
+
 fn list_sqlite(dir: &Path, project: &str, current: &str) -> Result<Vec<Entry>, RunError> {
     let read = match std::fs::read_dir(dir) {
         Ok(read) => read,
@@ -874,7 +957,8 @@ fn list_sqlite(dir: &Path, project: &str, current: &str) -> Result<Vec<Entry>, R
     let mut entries = Vec::new();
     for item in read.flatten() {
         let name = item.file_name().to_string_lossy().into_owned();
-        if !name.starts_with(project) {
+        let file = name.ends_with(".db") || name.ends_with(".copy");
+        if !name.starts_with(project) || !file {
             continue;
         }
         let metadata = item.metadata().ok();
@@ -912,28 +996,35 @@ mod tests {
 
     #[test]
     fn a_name_changes_with_every_input_and_fits_postgres() {
-        let base = template_name("0123abcd", &inputs());
-        assert!(
-            base.len() <= 63 && base.starts_with("seedhost_tpl_0123abcd_"),
-            "{base}"
-        );
+        let family = family("0123abcd", "staging");
+        let base = template_name(&family, &inputs());
+        assert!(base.starts_with("seedhost_tpl_0123abcd_"), "{base}");
+        assert_eq!(base.len(), 43);
         // A build's name, with the longest pid, fits too.
-        assert!(format!("{base}_wip_{}", u32::MAX).len() <= 63);
+        assert!(format!("{base}_wip_{}_ffff", u32::MAX).len() <= 63);
+        assert!(building_name(&base).starts_with(&format!("{base}_wip_{}_", std::process::id())));
+        assert_ne!(
+            template_name(&super::family("0123abcd", "local"), &inputs()),
+            base
+        );
         let mut changed = inputs();
         changed.migrations[0].1 = "ab".into();
-        assert_ne!(template_name("0123abcd", &changed), base);
+        assert_ne!(template_name(&family, &changed), base);
         let mut changed = inputs();
         changed.plugins[0].2.insert("rows".into(), "10".into());
-        assert_ne!(template_name("0123abcd", &changed), base);
+        assert_ne!(template_name(&family, &changed), base);
         let mut changed = inputs();
         changed.profile = "test".into();
-        assert_ne!(template_name("0123abcd", &changed), base);
+        assert_ne!(template_name(&family, &changed), base);
         let mut changed = inputs();
         changed
             .seed_files
             .push(("supabase/seed.sql".into(), "ff".into()));
-        assert_ne!(template_name("0123abcd", &changed), base);
-        assert_ne!(template_name("0123abce", &inputs()), base);
+        assert_ne!(template_name(&family, &changed), base);
+        assert_ne!(
+            template_name(&super::family("0123abce", "staging"), &inputs()),
+            base
+        );
     }
 
     #[test]
@@ -974,6 +1065,17 @@ mod tests {
         assert_eq!(names(&dropped), ["e_wip_1", "b", "a"]);
         let (kept, _) = split_for_prune(all, 0);
         assert_eq!(names(&kept), ["c"], "the current one always stays");
+    }
+
+    #[test]
+    fn a_build_of_a_live_process_is_never_taken_for_abandoned() {
+        let live = format!("seedhost_tpl_x_wip_{}_00ab.db", std::process::id());
+        assert!(builder_alive(&live));
+        assert!(!builder_alive("seedhost_tpl_x_wip_4294967294_00ab.db"));
+        assert!(
+            builder_alive("seedhost_tpl_x_wip_notapid.db"),
+            "unknown: kept"
+        );
     }
 
     #[test]

@@ -247,6 +247,15 @@ fn bad_targets_files_are_refused_naming_the_line() {
     assert_eq!(out.code(), Some(2));
     let out = project.seedhost(&["status", "--jobs", "2"]);
     assert_eq!(out.code(), Some(2));
+    // migrate repair stays single-target.
+    let out = project.seedhost(&["migrate", "--targets", "t", "repair", "20241229000001"]);
+    assert_eq!(out.code(), Some(2), "{}", out.stderr());
+    // setup names what it resets even under -q.
+    let pg = PgDb::create();
+    let targets = write_targets(&project, std::slice::from_ref(&pg.url));
+    let out = project.seedhost(&["setup", "-q", "--targets", targets.to_str().unwrap()]);
+    out.ok();
+    assert!(out.stderr().contains(&pg.name), "{}", out.stderr());
 }
 
 /// Watches the server's sessions named `seedhost` until stopped; returns the most seen.
