@@ -499,6 +499,28 @@ async fn ensure(
     Ok((server, open))
 }
 
+/// `run --all` in the destination's profile on the database `url` (a build);
+/// its report goes into `report`. Whether it succeeded.
+async fn seed(
+    config: &Config,
+    destination: &Destination,
+    url: String,
+    report: &mut TemplateReport,
+) -> bool {
+    let to = Destination {
+        database_url: Some(url),
+        ..destination.clone()
+    };
+    let all = RunOptions {
+        all: true,
+        ..RunOptions::default()
+    };
+    let run = runner::run(config, &to, &all).await;
+    let ok = run.succeeded();
+    report.build_run = Some(run);
+    ok
+}
+
 /// A connection to the server for `CREATE`, `ALTER` and `DROP DATABASE`: to
 /// the profile's own database, or else to `postgres`.
 async fn maintenance(url: &str) -> Result<Database, RunError> {
@@ -572,21 +594,8 @@ async fn ensure_postgres(
                 &e,
             )
         })?;
-    let run = runner::run(
-        config,
-        &Destination {
-            database_url: Some(with_database(url, &building)?),
-            ..destination.clone()
-        },
-        &RunOptions {
-            all: true,
-            ..RunOptions::default()
-        },
-    )
-    .await;
-    let ok = run.succeeded();
-    report.build_run = Some(run);
-    if !ok {
+    let built = with_database(url, &building)?;
+    if !seed(config, destination, built, report).await {
         let _ = execute(db, format!("DROP DATABASE IF EXISTS {}", quote(&building))).await;
         return Err(RunError::Plan(format!(
             "the template's run failed (above), so no template was made; the build database \
@@ -830,21 +839,8 @@ async fn ensure_sqlite(
         }
     };
     cleanup();
-    let run = runner::run(
-        config,
-        &Destination {
-            database_url: Some(format!("sqlite://{}?mode=rwc", building.display())),
-            ..destination.clone()
-        },
-        &RunOptions {
-            all: true,
-            ..RunOptions::default()
-        },
-    )
-    .await;
-    let ok = run.succeeded();
-    report.build_run = Some(run);
-    if !ok {
+    let built = format!("sqlite://{}?mode=rwc", building.display());
+    if !seed(config, destination, built, report).await {
         cleanup();
         return Err(RunError::Plan(
             "the template's run failed (above), so no template was made".into(),
