@@ -550,22 +550,8 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => config,
                 Err(e) => return finish(&failed(&args.db, args.dry_run, e), args.db.json),
             };
-            if args.fan.targets.is_some() {
-                let options = match shared(&config, &process_env, options) {
-                    Ok(options) => options,
-                    Err(e) => return fail(e),
-                };
-                let run = move |config: Arc<Config>, destination: Destination| {
-                    let options = options.clone();
-                    async move { runner::run(&config, &destination, &options).await }
-                };
-                let fan = Fan::new("run", &args.db, &args.fan, &process_env, cli.quiet);
-                return fan.run(config, run).await;
-            }
-            let clock = Instant::now();
-            let report = runner::run(&config, &destination(&args.db), &options).await;
-            single("run", &args.fan, &report, clock);
-            finish(&report, args.db.json)
+            let fan = Fan::new("run", &args.db, &args.fan, &process_env, cli.quiet);
+            fan.writes(config, options, true).await
         }
         Command::Migrate(MigrateArgs {
             action: Some(MigrateAction::Repair { version, db }),
@@ -669,18 +655,8 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 Ok(config) => config,
                 Err(e) => return finish(&failed(&args.db, args.dry_run, e), args.db.json),
             };
-            if args.fan.targets.is_some() {
-                let migrate = move |config: Arc<Config>, destination: Destination| {
-                    let options = options.clone();
-                    async move { runner::run(&config, &destination, &options).await }
-                };
-                let fan = Fan::new("migrate", &args.db, &args.fan, &process_env, cli.quiet);
-                return fan.run(config, migrate).await;
-            }
-            let clock = Instant::now();
-            let report = runner::run(&config, &destination(&args.db), &options).await;
-            single("migrate", &args.fan, &report, clock);
-            finish(&report, args.db.json)
+            let fan = Fan::new("migrate", &args.db, &args.fan, &process_env, cli.quiet);
+            fan.writes(config, options, false).await
         }
         Command::New { description } => {
             let config = match config {
@@ -741,23 +717,9 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 reset: Some(ResetGuard::default()),
                 ..RunOptions::default()
             };
-            if fan.targets.is_some() {
-                let options = match shared(&config, &process_env, options) {
-                    Ok(options) => options,
-                    Err(e) => return fail(e),
-                };
-                let setup = move |config: Arc<Config>, destination: Destination| {
-                    let options = options.clone();
-                    async move { runner::run(&config, &destination, &options).await }
-                };
-                let mut fanned = Fan::new("setup", &db, &fan, &process_env, cli.quiet);
-                fanned.resets = true;
-                return fanned.run(config, setup).await;
-            }
-            let clock = Instant::now();
-            let report = runner::run(&config, &destination(&db), &options).await;
-            single("setup", &fan, &report, clock);
-            finish(&report, db.json)
+            let mut fanned = Fan::new("setup", &db, &fan, &process_env, cli.quiet);
+            fanned.resets = true;
+            fanned.writes(config, options, true).await
         }
         Command::Smoke(db) => {
             let config = match config {
@@ -922,6 +884,36 @@ impl<'a> Fan<'a> {
             quiet,
             resets: false,
         }
+    }
+
+    /// A command that writes (`run`, `migrate`, `setup`): `runner::run` with
+    /// `options` on every target, or on the one database of `--env` and
+    /// `--database-url`. `plugins`: it loads plugins, so a fan-out shares
+    /// their components.
+    async fn writes(self, config: Config, options: RunOptions, plugins: bool) -> ExitCode {
+        if self.args.targets.is_some() {
+            let options = match plugins {
+                true => match shared(&config, self.process_env, options) {
+                    Ok(options) => options,
+                    Err(e) => return fail(e),
+                },
+                false => options,
+            };
+            let run = move |config: Arc<Config>, destination: Destination| {
+                let options = options.clone();
+                async move { runner::run(&config, &destination, &options).await }
+            };
+            return self.run(config, run).await;
+        }
+        let destination = Destination {
+            env: self.db.env.clone(),
+            database_url: self.db.database_url.clone(),
+            process_env: self.process_env.clone(),
+        };
+        let clock = Instant::now();
+        let report = runner::run(&config, &destination, &options).await;
+        single(self.command, self.args, &report, clock);
+        finish(&report, self.db.json)
     }
 
     /// Reads the targets, runs `one` on each, prints the summary and writes

@@ -9,7 +9,7 @@
 //! plugin's own transaction, just before it commits: a dry run, a failure, an
 //! interruption or `verify` roll it back with everything else.
 
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::db::{Conn, Database, DbError, Tx};
 
@@ -217,6 +217,13 @@ pub async fn record(tx: &mut Tx, record: &Record) -> Result<(), DbError> {
     Ok(())
 }
 
+/// A [`LastRun`]'s columns, in [`last_run`]'s order, on each backend.
+const POSTGRES_LAST_RUN: &str = "id, kind, name, profile, digest, params_digest, \
+     migration_version, migrations_applied::bigint, \
+     to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+const SQLITE_LAST_RUN: &str = "id, kind, name, profile, digest, params_digest, \
+     migration_version, migrations_applied, substr(finished_at, 1, 19) || 'Z'";
+
 /// The last run of every seed the ledger records; nothing when there is no
 /// ledger yet. Changes nothing.
 pub async fn last_runs(db: &Database) -> Result<Vec<LastRun>, DbError> {
@@ -224,26 +231,21 @@ pub async fn last_runs(db: &Database) -> Result<Vec<LastRun>, DbError> {
         return Ok(Vec::new());
     }
     let rows = match db.acquire().await? {
-        Conn::Postgres(mut conn) => sqlx::query(
-            "SELECT DISTINCT ON (kind, name) id, kind, name, profile, digest, params_digest,
-                        migration_version, migrations_applied::bigint,
-                        to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-                   FROM seedhost.seed_ledger
-                  ORDER BY kind, name, id DESC",
-        )
+        Conn::Postgres(mut conn) => sqlx::query(AssertSqlSafe(format!(
+            "SELECT DISTINCT ON (kind, name) {POSTGRES_LAST_RUN} FROM seedhost.seed_ledger
+              ORDER BY kind, name, id DESC"
+        )))
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .map(|r| last_run(&r))
         .collect::<Result<Vec<_>, sqlx::Error>>()?,
-        Conn::Sqlite(mut conn) => sqlx::query(
-            "SELECT id, kind, name, profile, digest, params_digest, migration_version,
-                    migrations_applied, substr(finished_at, 1, 19) || 'Z'
-               FROM _seedhost_seed_ledger AS l
+        Conn::Sqlite(mut conn) => sqlx::query(AssertSqlSafe(format!(
+            "SELECT {SQLITE_LAST_RUN} FROM _seedhost_seed_ledger AS l
               WHERE id = (SELECT max(id) FROM _seedhost_seed_ledger
                            WHERE kind = l.kind AND name = l.name)
-              ORDER BY kind, name",
-        )
+              ORDER BY kind, name"
+        )))
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
@@ -256,15 +258,17 @@ pub async fn last_runs(db: &Database) -> Result<Vec<LastRun>, DbError> {
 /// In a seed's own transaction, before it runs: takes the seed's lock (on
 /// PostgreSQL a transaction-level advisory lock on its kind and name; SQLite's
 /// `BEGIN IMMEDIATE` already holds the database's write lock), then reads its
-/// last run again. Two seedhosts deciding at once on the same seed then decide
-/// one after the other: the second sees the first's row, once it committed.
-/// `None` when the seed never ran.
-pub async fn lock_and_read(
+/// last run again into `ledger` (what [`last_runs`] read before), in place of
+/// what it held for the seed. Two seedhosts deciding at once on the same seed
+/// then decide one after the other: the second sees the first's row, once it
+/// committed.
+pub async fn lock_and_refresh(
     tx: &mut Tx,
     kind: &str,
     name: &str,
-) -> Result<Option<LastRun>, DbError> {
-    Ok(match tx {
+    ledger: &mut Vec<LastRun>,
+) -> Result<(), DbError> {
+    let fresh = match tx {
         Tx::Postgres(t) => {
             // Read committed whatever the database's default: the read after
             // the wait must see the run that held the lock. (The first
@@ -288,14 +292,10 @@ pub async fn lock_and_read(
                 .bind(timeout)
                 .execute(&mut **t)
                 .await?;
-            sqlx::query(
-                "SELECT id, kind, name, profile, digest, params_digest, migration_version,
-                        migrations_applied::bigint,
-                        to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
-                   FROM seedhost.seed_ledger
-                  WHERE kind = $1 AND name = $2
-                  ORDER BY id DESC LIMIT 1",
-            )
+            sqlx::query(AssertSqlSafe(format!(
+                "SELECT {POSTGRES_LAST_RUN} FROM seedhost.seed_ledger
+                  WHERE kind = $1 AND name = $2 ORDER BY id DESC LIMIT 1"
+            )))
             .bind(kind)
             .bind(name)
             .fetch_optional(&mut **t)
@@ -303,20 +303,20 @@ pub async fn lock_and_read(
             .map(|r| last_run(&r))
             .transpose()?
         }
-        Tx::Sqlite(t) => sqlx::query(
-            "SELECT id, kind, name, profile, digest, params_digest, migration_version,
-                    migrations_applied, substr(finished_at, 1, 19) || 'Z'
-               FROM _seedhost_seed_ledger
-              WHERE kind = ?1 AND name = ?2
-              ORDER BY id DESC LIMIT 1",
-        )
+        Tx::Sqlite(t) => sqlx::query(AssertSqlSafe(format!(
+            "SELECT {SQLITE_LAST_RUN} FROM _seedhost_seed_ledger
+              WHERE kind = ?1 AND name = ?2 ORDER BY id DESC LIMIT 1"
+        )))
         .bind(kind)
         .bind(name)
         .fetch_optional(&mut **t)
         .await?
         .map(|r| last_run(&r))
         .transpose()?,
-    })
+    };
+    ledger.retain(|r| !(r.kind == kind && r.name == name));
+    ledger.extend(fresh);
+    Ok(())
 }
 
 fn last_run<R: Row>(row: &R) -> Result<LastRun, sqlx::Error>

@@ -230,9 +230,8 @@ impl Run<'_> {
             let mut tx = self.db.begin().await?;
             if !(self.options.ignore_policy || self.options.twice) {
                 // Decided again under the file's lock, as a plugin is.
-                let fresh = ledger::lock_and_read(&mut tx, ledger::SEED_FILE, &file.path).await?;
-                ledger.retain(|r| !(r.kind == ledger::SEED_FILE && r.name == file.path));
-                ledger.extend(fresh);
+                ledger::lock_and_refresh(&mut tx, ledger::SEED_FILE, &file.path, &mut ledger)
+                    .await?;
                 if self.seed_file_skipped(file, &ledger, &seeded, report) {
                     tx.rollback().await?;
                     continue;
@@ -277,9 +276,8 @@ impl Run<'_> {
             {
                 // Decided again under the seed's lock: another seedhost may
                 // have run it since the ledger was read.
-                let fresh = ledger::lock_and_read(&mut tx, ledger::PLUGIN, &plugin.name).await?;
-                ledger.retain(|r| !(r.kind == ledger::PLUGIN && r.name == plugin.name));
-                ledger.extend(fresh);
+                ledger::lock_and_refresh(&mut tx, ledger::PLUGIN, &plugin.name, &mut ledger)
+                    .await?;
                 let facts = (&ledger[..], &ran_now, seeded_now);
                 if self.skipped_by_policy(plugin, component, &params, facts, report) {
                     tx.rollback().await?;

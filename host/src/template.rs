@@ -534,13 +534,21 @@ async fn maintenance(url: &str) -> Result<Database, RunError> {
 }
 
 async fn execute(db: &Database, sql: String) -> Result<(), sqlx::Error> {
-    let Conn::Postgres(mut conn) = db.acquire().await.map_err(into_sqlx)? else {
-        unreachable!("a PostgreSQL server")
-    };
+    let mut conn = postgres(db).await.map_err(into_sqlx)?;
     sqlx::raw_sql(AssertSqlSafe(sql))
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// The maintenance connection (templates on a PostgreSQL server only).
+async fn postgres(
+    db: &Database,
+) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, crate::db::DbError> {
+    match db.acquire().await? {
+        Conn::Postgres(conn) => Ok(conn),
+        Conn::Sqlite(_) => unreachable!("templates on SQLite are files"),
+    }
 }
 
 fn into_sqlx(e: crate::db::DbError) -> sqlx::Error {
@@ -561,9 +569,7 @@ fn code(e: &sqlx::Error) -> Option<String> {
 }
 
 async fn database_exists(db: &Database, name: &str) -> Result<bool, RunError> {
-    let Conn::Postgres(mut conn) = db.acquire().await? else {
-        unreachable!("a PostgreSQL server")
-    };
+    let mut conn = postgres(db).await?;
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
         .bind(name)
         .fetch_one(&mut *conn)
@@ -650,9 +656,7 @@ async fn ensure_postgres(
 /// Takes (`wait`) or tries the session-level lock a build of `building`
 /// holds; whether it was taken.
 async fn build_lock(db: &Database, building: &str, wait: bool) -> Result<bool, RunError> {
-    let Conn::Postgres(mut conn) = db.acquire().await? else {
-        unreachable!("a PostgreSQL server")
-    };
+    let mut conn = postgres(db).await?;
     let sql = if wait {
         "SELECT pg_advisory_lock(hashtextextended($1, 0)) IS NULL OR true"
     } else {
@@ -748,9 +752,7 @@ async fn clone_postgres(
 
 /// The sessions connected to database `name`, one line each.
 async fn holders(db: &Database, name: &str) -> Result<Vec<String>, sqlx::Error> {
-    let Conn::Postgres(mut conn) = db.acquire().await.map_err(into_sqlx)? else {
-        unreachable!("a PostgreSQL server")
-    };
+    let mut conn = postgres(db).await.map_err(into_sqlx)?;
     let rows = sqlx::query(
         "SELECT pid, coalesce(usename::text, '?'), coalesce(application_name, ''), \
                 coalesce(client_addr::text, 'local'), \
@@ -780,9 +782,7 @@ async fn list_postgres(
     project: &str,
     current: &str,
 ) -> Result<Vec<Entry>, RunError> {
-    let Conn::Postgres(mut conn) = db.acquire().await? else {
-        unreachable!("a PostgreSQL server")
-    };
+    let mut conn = postgres(db).await?;
     let rows = sqlx::query(
         "SELECT d.datname::text, shobj_description(d.oid, 'pg_database'), \
                 pg_database_size(d.oid) \

@@ -38,6 +38,17 @@ fn project_templates(prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// The project, its `staging` profile on `home`'s server.
+fn staging_on(home: &PgDb) -> Project {
+    let project = project();
+    std::fs::write(
+        project.path().join(".env.staging"),
+        format!("DATABASE_URL={}\n", home.url),
+    )
+    .unwrap();
+    project
+}
+
 fn url_of(base: &PgDb, name: &str) -> String {
     base.url.replace(&base.name, name)
 }
@@ -45,12 +56,7 @@ fn url_of(base: &PgDb, name: &str) -> String {
 #[test]
 fn postgres_templates_build_once_clone_and_prune() {
     let home = PgDb::create();
-    let project = project();
-    std::fs::write(
-        project.path().join(".env.staging"),
-        format!("DATABASE_URL={}\n", home.url),
-    )
-    .unwrap();
+    let project = staging_on(&home);
     let mut made = Dropper(Vec::new());
 
     let build = project
@@ -169,12 +175,7 @@ fn postgres_templates_build_once_clone_and_prune() {
 #[test]
 fn a_held_template_is_waited_for_then_its_sessions_are_named() {
     let home = PgDb::create();
-    let project = project();
-    std::fs::write(
-        project.path().join(".env.staging"),
-        format!("DATABASE_URL={}\n", home.url),
-    )
-    .unwrap();
+    let project = staging_on(&home);
     let mut made = Dropper(Vec::new());
     let build = project
         .seedhost(&["template", "build", "--env", "staging", "--json"])
