@@ -1,10 +1,19 @@
 //! SQLite: introspection through the `pragma_*` table functions and a multi-row
 //! upsert.
 //!
-//! SQLite cannot tell inserts from updates in its result, so a batch is two
-//! statements: one counts the batch's keys that already exist, one upserts with a
-//! guard that skips rows whose values are unchanged. `changes()` (rows affected)
-//! is then inserts plus real updates, which gives all three counts.
+//! SQLite cannot tell inserts from updates in its result (`changes()` and
+//! `RETURNING` count both), so each chunk of a batch is written in the way its
+//! first row suggests, and each way's own counts are exact:
+//! - **new rows** (the first row's key is not in the table: a first fill):
+//!   `INSERT … ON CONFLICT DO NOTHING` inserts every new row and counts them.
+//!   When that was all of them, the chunk is done in one statement. Otherwise
+//!   the upsert follows, with a guard that skips rows whose values are
+//!   unchanged: what it changes are the updates (the rows just inserted are
+//!   equal to themselves);
+//! - **stored rows** (a re-run): the guarded upsert runs alone in a savepoint.
+//!   Changing nothing means every row was stored and unchanged, the common
+//!   case, in one statement. Otherwise the savepoint is rolled back and the
+//!   chunk is written as new rows are.
 
 use chrono::SecondsFormat;
 use sqlx::sqlite::SqliteArguments;
@@ -122,16 +131,19 @@ pub async fn describe(
 #[derive(Debug)]
 pub struct Statements {
     width: usize,
-    /// `SELECT COUNT(*) FROM t WHERE (k) IN (VALUES `
-    exists_head: String,
-    /// `(?, ?)` for one row's key.
-    key_tuple: String,
+    /// `SELECT EXISTS (SELECT 1 FROM t WHERE k IS ?)`: one row's key.
+    probe: String,
     /// `INSERT INTO t AS t (cols) VALUES `
     insert_head: String,
     /// `(?, ?, ?)` for one row.
     row_tuple: String,
-    /// ` ON CONFLICT (k) DO ...`
+    /// ` ON CONFLICT (k) DO UPDATE … WHERE <changed>`, or `DO NOTHING` when
+    /// there is nothing to update.
     conflict_tail: String,
+    /// ` ON CONFLICT (k) DO NOTHING`
+    insert_tail: String,
+    /// Whether the writer updates anything.
+    updates: bool,
     /// ` RETURNING 'id = ' || quote(id) …`: each written row's key, in words.
     returning_key: String,
 }
@@ -168,11 +180,15 @@ impl Statements {
         };
         Statements {
             width: columns.len(),
-            exists_head: format!(
-                "SELECT COUNT(*) FROM {qualified} WHERE ({}) IN (VALUES ",
-                keys.join(", ")
+            probe: format!(
+                "SELECT EXISTS (SELECT 1 FROM {qualified} WHERE {})",
+                keys.iter()
+                    .map(|k| format!("{k} IS ?"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ")
             ),
-            key_tuple: tuple(keys.len()),
+            insert_tail: format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", ")),
+            updates: !update.is_empty(),
             insert_head: format!(
                 "INSERT INTO {qualified} AS t ({}) VALUES ",
                 names.join(", ")
@@ -230,54 +246,99 @@ pub async fn upsert(
     let mut start = 0;
     while start < rows {
         let end = (start + chunk).min(rows);
-        let n = end - start;
+        let n = (end - start) as u64;
+        let run = Chunk {
+            statements,
+            data: &data,
+            rows: start..end,
+            keyed,
+        };
+        start = end;
 
-        let sql = Statements::repeat(&statements.exists_head, &statements.key_tuple, n, ")");
-        let mut exists = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
-        for row in start..end {
+        if statements.updates {
+            let mut probe = sqlx::query_scalar::<_, bool>(AssertSqlSafe(statements.probe.clone()));
             for &c in conflict {
-                exists = bind(exists, &data[c], row);
+                probe = bind(probe, &data[c], run.rows.start);
+            }
+            if probe.fetch_one(&mut **tx).await? {
+                use sqlx::Executor;
+                tx.execute("SAVEPOINT seedhost_chunk").await?;
+                let (written, _) = run.write(tx, &statements.conflict_tail).await?;
+                if written == 0 {
+                    tx.execute("RELEASE SAVEPOINT seedhost_chunk").await?;
+                    counts.unchanged += n;
+                    continue;
+                }
+                tx.execute("ROLLBACK TO SAVEPOINT seedhost_chunk").await?;
+                tx.execute("RELEASE SAVEPOINT seedhost_chunk").await?;
             }
         }
-        let existing = exists.fetch_one(&mut **tx).await? as u64;
 
+        let (inserted, keys) = run.write(tx, &statements.insert_tail).await?;
+        keep_least(&mut first, keys);
+        let mut updated = 0;
+        if inserted < n && statements.updates {
+            let (written, keys) = run.write(tx, &statements.conflict_tail).await?;
+            keep_least(&mut first, keys);
+            updated = written;
+        }
+        counts.inserted += inserted;
+        counts.updated += updated;
+        counts.unchanged += n - inserted - updated;
+    }
+    Ok((counts, first))
+}
+
+/// Keeps the key from the first statement that changed a row.
+fn keep_least(first: &mut Option<String>, keys: Option<String>) {
+    if first.is_none() {
+        *first = keys;
+    }
+}
+
+/// One multi-row statement's worth of a batch.
+struct Chunk<'a> {
+    statements: &'a Statements,
+    data: &'a [ColumnData],
+    rows: std::ops::Range<usize>,
+    keyed: bool,
+}
+
+impl Chunk<'_> {
+    /// Runs `INSERT … VALUES <the chunk's rows> <tail>`: the rows it inserted
+    /// or updated, and with `keyed` the least key among them.
+    async fn write(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        tail: &str,
+    ) -> Result<(u64, Option<String>), sqlx::Error> {
+        let statements = self.statements;
         let mut sql = Statements::repeat(
             &statements.insert_head,
             &statements.row_tuple,
-            n,
-            &statements.conflict_tail,
+            self.rows.len(),
+            tail,
         );
-        let written = if keyed {
+        if self.keyed {
             sql.push_str(&statements.returning_key);
             let mut insert = sqlx::query_scalar::<_, String>(AssertSqlSafe(sql));
-            for row in start..end {
-                for column in &data {
+            for row in self.rows.clone() {
+                for column in self.data {
                     insert = bind(insert, column, row);
                 }
             }
             let keys = insert.fetch_all(&mut **tx).await?;
-            if first.is_none() {
-                first = keys.iter().min().cloned();
-            }
-            keys.len() as u64
+            Ok((keys.len() as u64, keys.into_iter().min()))
         } else {
             let mut insert = sqlx::query(AssertSqlSafe(sql));
-            for row in start..end {
-                for column in &data {
+            for row in self.rows.clone() {
+                for column in self.data {
                     insert = bind(insert, column, row);
                 }
             }
-            insert.execute(&mut **tx).await?.rows_affected()
-        };
-
-        let inserted = n as u64 - existing;
-        let updated = written.saturating_sub(inserted);
-        counts.inserted += inserted;
-        counts.updated += updated;
-        counts.unchanged += existing - updated;
-        start = end;
+            Ok((insert.execute(&mut **tx).await?.rows_affected(), None))
+        }
     }
-    Ok((counts, first))
 }
 
 /// Anything that takes SQLite bind parameters one at a time.
