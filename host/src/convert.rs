@@ -33,6 +33,20 @@ pub enum ColumnData {
 }
 
 impl ColumnData {
+    /// Whether any row holds NULL.
+    pub fn has_null(&self) -> bool {
+        match self {
+            ColumnData::Bool(v) => v.contains(&None),
+            ColumnData::Int(v) => v.contains(&None),
+            ColumnData::Float(v) => v.contains(&None),
+            ColumnData::Text(v) => v.contains(&None),
+            ColumnData::Uuid(v) => v.contains(&None),
+            ColumnData::Timestamp(v) => v.contains(&None),
+            ColumnData::Date(v) => v.contains(&None),
+            ColumnData::Bytes(v) => v.contains(&None),
+        }
+    }
+
     fn for_kind(kind: Kind, rows: usize) -> ColumnData {
         match kind {
             Kind::Bool => ColumnData::Bool(Vec::with_capacity(rows)),

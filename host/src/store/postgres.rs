@@ -11,11 +11,19 @@
 //!
 //! Either way, rows whose values already equal the stored ones are filtered by
 //! `IS DISTINCT FROM` and not rewritten (no new row version, no index or WAL
-//! churn), and `xmax = 0` on the returned rows tells inserts from updates.
+//! churn), and `xmax = 0` on the returned rows tells inserts from updates. From
+//! the stage, rows equal to the stored ones are dropped before the upsert sees
+//! them: `ON CONFLICT` locks every conflicting row, which writes the row's page
+//! and a WAL record even when its guard then updates nothing, so an unchanged
+//! row would cost a write; compared first, it costs one index lookup.
+//!
+//! A batch of new rows into a table that held none when its writer began goes
+//! straight into the table by binary COPY, without the stage or the upsert
+//! (see [`Direct`]).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
@@ -165,7 +173,56 @@ struct CopyPlan {
     clear: String,
     /// Column types, as the encoder needs them.
     columns: Vec<Column>,
+    /// The target's quoted name.
+    target: String,
+    /// Straight into the target, for batches of new rows.
+    direct: Direct,
 }
+
+/// COPY straight into the target, for a batch none of whose keys the table
+/// holds, when the table held no rows as the writer's first large batch
+/// arrived (a seed's first fill, which is when a table is large and new).
+///
+/// `COPY FROM` has no `ON CONFLICT`, so a batch goes this way only when it is
+/// known to conflict with nothing, which makes every row an insert:
+/// - the table is locked against other writers (`SHARE ROW EXCLUSIVE`, readers
+///   are not blocked) until the plugin's transaction ends, so no other session
+///   inserts a key between the check and the COPY. The lock is asked for with
+///   `NOWAIT`: a table another session is writing keeps the stage, and so does
+///   a role that may not take the lock;
+/// - a probe asks the table's key index for any of the batch's keys, and stops
+///   at the first one it finds (it finds the first at once on a re-run);
+/// - a key with a NULL part takes the stage (a `NULLS NOT DISTINCT` index
+///   would match it, `=` would not).
+///
+/// Tables stay on the stage when `COPY FROM` is refused or behaves otherwise:
+/// row-level security active for the role (most Supabase tables), BEFORE
+/// INSERT row triggers, which may change a key after the probe looked it up,
+/// INSERT rules, which COPY ignores, and `GENERATED ALWAYS` identity columns,
+/// which COPY fills from its input where an INSERT refuses to.
+/// `verify`'s second run, which names the first row it changed, always takes
+/// the stage.
+#[derive(Debug)]
+struct Direct {
+    /// One row: the table is empty, has no row-level security for this role,
+    /// no BEFORE INSERT row trigger, no INSERT rule and no `GENERATED ALWAYS`
+    /// identity. `$1` is the table's quoted name.
+    eligible: String,
+    /// `LOCK TABLE target IN SHARE ROW EXCLUSIVE MODE NOWAIT`
+    lock: String,
+    /// Whether any of the keys bound as arrays is in the table.
+    probe: String,
+    /// `COPY target (cols) FROM STDIN (FORMAT binary)`
+    copy: String,
+    /// The key columns' positions among the written columns.
+    keys: Vec<usize>,
+    /// [`UNKNOWN`], [`LOCKED`] or [`NEVER`]: decided at the first large batch.
+    state: AtomicU8,
+}
+
+const UNKNOWN: u8 = 0;
+const LOCKED: u8 = 1;
+const NEVER: u8 = 2;
 
 /// Batches smaller than this take the one-statement UNNEST path: the stage
 /// costs three statements, which pays off only for many rows.
@@ -267,7 +324,7 @@ pub fn plan(
     };
     let copy = stage.map(|name| {
         let stage = quote(&name);
-        let from_stage = format!("SELECT {names} FROM {stage}");
+        let from_stage = changed_rows(&target, &stage, columns, conflict, update);
         CopyPlan {
             stage: name,
             create: format!(
@@ -278,6 +335,8 @@ pub fn plan(
             upsert_keyed: upsert_sql(&target, &names, &from_stage, conflict, update, true).into(),
             clear: format!("TRUNCATE {stage}"),
             columns: columns.iter().map(|c| (*c).clone()).collect(),
+            direct: direct(&target, &names, columns, conflict),
+            target: target.clone(),
         }
     });
     Ok(PgPlan {
@@ -305,17 +364,8 @@ fn upsert_sql(
             .iter()
             .map(|c| format!("{0} = EXCLUDED.{0}", quote(&c.name)))
             .collect();
-        // json and xml have no equality operator: compare their text.
-        let compare = |prefix: &str, c: &Column| {
-            let cast = if matches!(c.sql_type.as_str(), "json" | "xml") {
-                "::text"
-            } else {
-                ""
-            };
-            format!("{prefix}.{}{cast}", quote(&c.name))
-        };
-        let old: Vec<String> = update.iter().map(|c| compare("t", c)).collect();
-        let new: Vec<String> = update.iter().map(|c| compare("EXCLUDED", c)).collect();
+        let old: Vec<String> = update.iter().map(|c| comparable("t", c)).collect();
+        let new: Vec<String> = update.iter().map(|c| comparable("EXCLUDED", c)).collect();
         format!(
             "DO UPDATE SET {} WHERE ({}) IS DISTINCT FROM ({})",
             set.join(", "),
@@ -336,6 +386,103 @@ fn upsert_sql(
          SELECT COUNT(*) FILTER (WHERE inserted), COUNT(*) FILTER (WHERE NOT inserted), {first} FROM written",
         keys.join(", "),
     )
+}
+
+/// json and xml have no equality operator: their text is compared.
+fn comparable(prefix: &str, c: &Column) -> String {
+    let cast = if matches!(c.sql_type.as_str(), "json" | "xml") {
+        "::text"
+    } else {
+        ""
+    };
+    format!("{prefix}.{}{cast}", quote(&c.name))
+}
+
+/// The stage's rows that are not already in the target as they are: new keys,
+/// and keys whose updated columns differ (all of them when `update` is empty,
+/// for `DO NOTHING`, rows whose key is new).
+///
+/// `OFFSET 0` keeps the planner from turning `NOT EXISTS` into an anti-join: it
+/// would hash the whole target for every batch when the stage holds thousands
+/// of rows, where one index lookup per staged row is what this needs.
+fn changed_rows(
+    target: &str,
+    stage: &str,
+    columns: &[&Column],
+    conflict: &[&Column],
+    update: &[&Column],
+) -> String {
+    let names: Vec<String> = columns
+        .iter()
+        .map(|c| format!("s.{}", quote(&c.name)))
+        .collect();
+    let mut same: Vec<String> = conflict
+        .iter()
+        .map(|c| format!("cur.{0} = s.{0}", quote(&c.name)))
+        .collect();
+    if !update.is_empty() {
+        let old: Vec<String> = update.iter().map(|c| comparable("cur", c)).collect();
+        let new: Vec<String> = update.iter().map(|c| comparable("s", c)).collect();
+        same.push(format!(
+            "({}) IS NOT DISTINCT FROM ({})",
+            old.join(", "),
+            new.join(", ")
+        ));
+    }
+    format!(
+        "SELECT {} FROM {stage} AS s WHERE NOT EXISTS (SELECT FROM {target} AS cur WHERE {} OFFSET 0)",
+        names.join(", "),
+        same.join(" AND ")
+    )
+}
+
+/// The statements of the direct path (see [`Direct`]).
+fn direct(target: &str, names: &str, columns: &[&Column], conflict: &[&Column]) -> Direct {
+    let keys: Vec<usize> = conflict
+        .iter()
+        .map(|k| {
+            columns
+                .iter()
+                .position(|c| c.name == k.name)
+                .expect("the conflict columns are written")
+        })
+        .collect();
+    let arrays: Vec<String> = conflict
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("${}::{}[]", i + 1, c.sql_type))
+        .collect();
+    let aliases: Vec<String> = (0..conflict.len()).map(|i| format!("k{i}")).collect();
+    let matches: Vec<String> = conflict
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("cur.{} = b.k{i}", quote(&c.name)))
+        .collect();
+    Direct {
+        eligible: format!(
+            "SELECT NOT EXISTS (SELECT FROM {target}) \
+               AND NOT row_security_active($1::text::regclass) \
+               AND NOT EXISTS (SELECT FROM pg_trigger \
+                                WHERE tgrelid = $1::text::regclass AND NOT tgisinternal \
+                                  AND tgenabled <> 'D' AND (tgtype & 7) = 7) \
+               AND NOT EXISTS (SELECT FROM pg_rewrite \
+                                WHERE ev_class = $1::text::regclass AND ev_type = '3') \
+               AND NOT EXISTS (SELECT FROM pg_attribute \
+                                WHERE attrelid = $1::text::regclass AND attidentity = 'a' \
+                                  AND NOT attisdropped)"
+        ),
+        lock: format!("LOCK TABLE {target} IN SHARE ROW EXCLUSIVE MODE NOWAIT"),
+        probe: format!(
+            "SELECT EXISTS (SELECT FROM UNNEST({}) AS b({}) \
+               WHERE EXISTS (SELECT FROM {target} AS cur WHERE {} OFFSET 0))",
+            arrays.join(", "),
+            aliases.join(", "),
+            matches.join(" AND ")
+        ),
+        copy: format!("COPY {target} ({names}) FROM STDIN (FORMAT binary)"),
+        keys,
+        state: AtomicU8::new(UNKNOWN),
+    }
 }
 
 /// `'id = ' || COALESCE(t.id::text, 'NULL') || …`: a row's key in words.
@@ -380,6 +527,10 @@ pub async fn upsert(
     keyed: bool,
 ) -> Result<(Counts, Option<String>), sqlx::Error> {
     let copy = plan.copy.as_ref().filter(|_| plan.stages(rows));
+    let direct = match copy {
+        Some(copy) if !keyed => goes_direct(tx, copy, &data).await?,
+        _ => false,
+    };
     let (inserted, updated, first): (i64, i64, Option<String>) = match copy {
         None => {
             let sql = if keyed {
@@ -402,6 +553,23 @@ pub async fn upsert(
             }
             query.fetch_one(&mut **tx).await?
         }
+        Some(plan) if direct => {
+            use sqlx::Executor;
+            // The session counts the stage as made by this writer's first
+            // large batch, whichever way it went: it is made here too.
+            if !staged_before {
+                tx.execute(AssertSqlSafe(plan.create.clone())).await?;
+                tx.execute("SET LOCAL jit = off").await?;
+            }
+            let mut buffer = Vec::with_capacity(rows * 128);
+            encode_binary(&plan.columns, &data, rows, &mut buffer);
+            drop(data);
+            let mut sink = tx.copy_in_raw(&plan.direct.copy).await?;
+            sink.send(buffer).await?;
+            // Every row is an insert, bar any a trigger skipped: COPY counts
+            // the rows it stored.
+            (sink.finish().await? as i64, 0, None)
+        }
         Some(CopyPlan {
             create,
             copy,
@@ -416,6 +584,12 @@ pub async fn upsert(
                 tx.execute(AssertSqlSafe(clear.clone())).await?;
             } else {
                 tx.execute(AssertSqlSafe(create.clone())).await?;
+                // The stage's upsert is planned once and run per batch, and
+                // its estimated cost crosses `jit_above_cost` at a few
+                // thousand rows: JIT compiled it anew for every batch (14 ms
+                // of a 25,000-row batch's 97, measured), never paying off.
+                // For the rest of the plugin's transaction.
+                tx.execute("SET LOCAL jit = off").await?;
             }
             let mut buffer = Vec::with_capacity(rows * 128);
             encode_binary(columns, &data, rows, &mut buffer);
@@ -436,6 +610,59 @@ pub async fn upsert(
         unchanged: rows as u64 - inserted - updated,
     };
     Ok((counts, first))
+}
+
+/// Whether this batch can go straight into the table (see [`Direct`]): on the
+/// writer's first large batch, the table is checked and locked, or given up on.
+async fn goes_direct(
+    tx: &mut Transaction<'static, Postgres>,
+    plan: &CopyPlan,
+    data: &[ColumnData],
+) -> Result<bool, sqlx::Error> {
+    use sqlx::Executor;
+    let direct = &plan.direct;
+    if direct.state.load(Ordering::Relaxed) == UNKNOWN {
+        let eligible: bool = sqlx::query_scalar(AssertSqlSafe(direct.eligible.clone()))
+            .bind(plan.target.as_str())
+            .fetch_one(&mut **tx)
+            .await?;
+        let mut state = NEVER;
+        if eligible {
+            // A refused lock aborts what it runs in: a savepoint keeps the
+            // plugin's transaction.
+            tx.execute("SAVEPOINT seedhost_direct").await?;
+            state = match tx.execute(AssertSqlSafe(direct.lock.clone())).await {
+                Ok(_) => LOCKED,
+                Err(sqlx::Error::Database(_)) => {
+                    tx.execute("ROLLBACK TO SAVEPOINT seedhost_direct").await?;
+                    NEVER
+                }
+                Err(e) => return Err(e),
+            };
+            tx.execute("RELEASE SAVEPOINT seedhost_direct").await?;
+        }
+        direct.state.store(state, Ordering::Relaxed);
+    }
+    if direct.state.load(Ordering::Relaxed) != LOCKED
+        || direct.keys.iter().any(|&k| data[k].has_null())
+    {
+        return Ok(false);
+    }
+    let mut probe = sqlx::query_scalar::<_, bool>(AssertSqlSafe(direct.probe.clone()));
+    for &k in &direct.keys {
+        probe = match &data[k] {
+            ColumnData::Bool(v) => probe.bind(v),
+            ColumnData::Int(v) => probe.bind(v),
+            ColumnData::Float(v) => probe.bind(v),
+            ColumnData::Text(v) => probe.bind(v),
+            ColumnData::Uuid(v) => probe.bind(v),
+            ColumnData::Timestamp(v) => probe.bind(v),
+            ColumnData::Date(v) => probe.bind(v),
+            ColumnData::Bytes(v) => probe.bind(v),
+        };
+    }
+    let found = probe.fetch_one(&mut **tx).await?;
+    Ok(!found)
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
-//! PostgreSQL's two write paths must store the same values: binary COPY into a
-//! stage (batches of COPY_MIN_ROWS rows or more) and bound UNNEST arrays
-//! (smaller batches). Every type seedhost encodes in COPY's binary format goes
-//! through both, with NULLs, edge values and non-ASCII text, into twin tables.
+//! PostgreSQL's write paths must store the same values: binary COPY (batches of
+//! COPY_MIN_ROWS rows or more) straight into a table that was empty or into a
+//! stage, and bound UNNEST arrays (smaller batches). Every type seedhost encodes
+//! in COPY's binary format goes through each, with NULLs, edge values and
+//! non-ASCII text, into twin tables. The direct COPY is taken only where it
+//! gives what the upsert would: the cases where it must not be are checked.
 
 use seedhost::contract::{Datetime, OnConflict, Target, Uuid, Value};
 use seedhost::db::Database;
@@ -75,10 +77,10 @@ fn target(table: &str) -> Target {
 /// Writes rows 1..=n into `table` in batches of `batch`; returns the counts.
 async fn write(db: &Database, table: &str, n: i64, batch: i64) -> [u64; 3] {
     let grant = Grant::new(
-        vec![
-            TableName::parse("copied").unwrap(),
-            TableName::parse("unnested").unwrap(),
-        ],
+        ["copied", "unnested", "staged"]
+            .iter()
+            .map(|t| TableName::parse(t).unwrap())
+            .collect(),
         vec!["local".to_owned()],
     );
     let mut session = Session::new(db.begin().await.unwrap(), grant, &db.default_schema);
@@ -102,6 +104,9 @@ fn copy_and_unnest_store_identical_values() {
     let db = pg.db();
     db.execute(&table_sql("copied"));
     db.execute(&table_sql("unnested"));
+    // A table that holds a row takes the stage, never the direct COPY.
+    db.execute(&table_sql("staged"));
+    db.execute("INSERT INTO staged (id) VALUES (0)");
     let n = 2_500;
     let big = COPY_MIN_ROWS as i64 * 2;
     let small = COPY_MIN_ROWS as i64 / 4;
@@ -116,6 +121,7 @@ fn copy_and_unnest_store_identical_values() {
             write(&database, "unnested", n, small).await,
             [n as u64, 0, 0]
         );
+        assert_eq!(write(&database, "staged", n, big).await, [n as u64, 0, 0]);
         // Re-runs through either path change nothing.
         assert_eq!(write(&database, "copied", n, big).await, [0, 0, n as u64]);
         assert_eq!(write(&database, "copied", n, small).await, [0, 0, n as u64]);
@@ -124,10 +130,11 @@ fn copy_and_unnest_store_identical_values() {
     });
     let digest = |table: &str| -> String {
         db.scalar(&format!(
-            "SELECT md5(string_agg(x::text, '|' ORDER BY x.id)) FROM {table} x"
+            "SELECT md5(string_agg(x::text, '|' ORDER BY x.id)) FROM {table} x WHERE x.id > 0"
         ))
     };
     assert_eq!(digest("copied"), digest("unnested"));
+    assert_eq!(digest("staged"), digest("unnested"));
     // Spot checks that the values are the ones sent, not merely equal garbage.
     assert_eq!(
         db.scalar::<String>("SELECT t FROM copied WHERE id = 8"),
@@ -157,4 +164,282 @@ fn copy_and_unnest_store_identical_values() {
         db.scalar::<i64>("SELECT COUNT(*) FROM copied WHERE b IS NULL"),
         db.scalar::<i64>("SELECT COUNT(*) FROM unnested WHERE b IS NULL")
     );
+}
+
+/// Rows `from..=to` of a two-column table, `v` saying which version.
+fn versioned(from: i64, to: i64, v: u32) -> Vec<Value> {
+    (from..=to)
+        .flat_map(|i| [Value::Integer(i), Value::Text(format!("{i}-{v}"))])
+        .collect()
+}
+
+/// Writes `batches` into `table` (id, v) in one session of `database` and
+/// returns the counts, and whether, before the commit, another session saw
+/// the table locked as the direct COPY locks it.
+async fn write_batches(
+    database: &Database,
+    observer: &mut sqlx::PgConnection,
+    table: &str,
+    batches: &[(i64, i64, u32)],
+) -> ([u64; 3], bool) {
+    let grant = Grant::new(
+        vec![TableName::parse(table).unwrap()],
+        vec!["local".to_owned()],
+    );
+    let mut session = Session::new(
+        database.begin().await.unwrap(),
+        grant,
+        &database.default_schema,
+    );
+    let target = Target {
+        table: table.to_owned(),
+        columns: vec!["id".to_owned(), "v".to_owned()],
+        conflict: vec!["id".to_owned()],
+        on_conflict: OnConflict::UpdateAll,
+    };
+    let mut writer = session.open(target).await.unwrap();
+    for &(from, to, v) in batches {
+        session
+            .write(&mut writer, versioned(from, to, v))
+            .await
+            .unwrap();
+    }
+    let counts = session.finish_writer(&mut writer).await.unwrap();
+    let locked: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT FROM pg_locks
+                         WHERE relation = $1::regclass AND mode = 'ShareRowExclusiveLock' AND granted)",
+    )
+    .bind(table)
+    .fetch_one(&mut *observer)
+    .await
+    .unwrap();
+    let outcome = session.finish().await;
+    assert_eq!(outcome.failure, None, "{table}");
+    outcome.tx.commit().await.unwrap();
+    ([counts.inserted, counts.updated, counts.unchanged], locked)
+}
+
+#[test]
+fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
+    use sqlx::Connection;
+    let pg = PgDb::create();
+    let db = pg.db();
+    for t in ["fresh", "holds_a_row", "triggered", "busy", "secured"] {
+        db.execute(&format!(
+            "CREATE TABLE {t} (id INTEGER PRIMARY KEY, v TEXT)"
+        ));
+    }
+    db.execute("CREATE TABLE always (id INTEGER PRIMARY KEY GENERATED ALWAYS AS IDENTITY, v TEXT)");
+    db.execute("INSERT INTO holds_a_row VALUES (0, 'kept')");
+    db.execute(
+        "CREATE FUNCTION mark() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN NEW.v := 'x' || NEW.v; RETURN NEW; END $$;
+         CREATE TRIGGER mark BEFORE INSERT ON triggered FOR EACH ROW EXECUTE FUNCTION mark()",
+    );
+    // A role subject to row-level security: COPY FROM refuses such a table.
+    let role = format!("{}_rls", pg.name);
+    db.execute(&format!(
+        "CREATE ROLE {role} LOGIN NOSUPERUSER;
+         GRANT ALL ON secured TO {role};
+         ALTER TABLE secured ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY everything ON secured USING (true) WITH CHECK (true)"
+    ));
+    // Dropped before the database: what the role was granted goes first.
+    struct DropRole(String, String);
+    impl Drop for DropRole {
+        fn drop(&mut self) {
+            Db::connect(&self.1).execute(&format!("DROP OWNED BY {}", self.0));
+            Db::connect(&postgres_admin_url()).execute(&format!("DROP ROLE {}", self.0));
+        }
+    }
+    let _role = DropRole(role.clone(), pg.url.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let database = Database::connect(&pg.url).await.unwrap();
+        let mut observer = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+        let big = COPY_MIN_ROWS as i64;
+
+        // Empty: two batches of new keys go straight in; the third repeats
+        // keys of both, so it takes the stage and updates them.
+        let overlapping = [
+            (1, 2 * big, 0),
+            (2 * big + 1, 4 * big, 0),
+            (big + 1, 3 * big, 1),
+        ];
+        let (counts, locked) = write_batches(&database, &mut observer, "fresh", &overlapping).await;
+        let n = big as u64;
+        assert_eq!(counts, [4 * n, 2 * n, 0]);
+        assert!(locked, "the empty table was not locked for the direct COPY");
+        let versions: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT split_part(v, '-', 2), COUNT(*) FROM fresh GROUP BY 1 ORDER BY 1",
+        )
+        .fetch_all(&mut observer)
+        .await
+        .unwrap();
+        assert_eq!(
+            versions,
+            [("0".to_owned(), 2 * big), ("1".to_owned(), 2 * big)]
+        );
+        // Again: the table holds rows, so all of it goes through the stage.
+        let (counts, locked) = write_batches(&database, &mut observer, "fresh", &overlapping).await;
+        assert_eq!(counts, [0, 4 * n, 2 * n]);
+        assert!(!locked);
+
+        // A table that holds rows, one with a BEFORE INSERT trigger, one
+        // another session is writing, and one under row-level security for
+        // the writer: the stage, and every row written as the upsert does.
+        let one = [(1, 2 * big, 0)];
+        let (counts, locked) = write_batches(&database, &mut observer, "holds_a_row", &one).await;
+        assert_eq!((counts, locked), ([2 * n, 0, 0], false));
+        let (counts, locked) = write_batches(&database, &mut observer, "triggered", &one).await;
+        assert_eq!((counts, locked), ([2 * n, 0, 0], false));
+        let marked: String = sqlx::query_scalar("SELECT v FROM triggered WHERE id = 7")
+            .fetch_one(&mut observer)
+            .await
+            .unwrap();
+        assert_eq!(marked, "x7-0");
+
+        let mut other = sqlx::PgConnection::connect(&pg.url).await.unwrap();
+        let mut busy = other.begin().await.unwrap();
+        sqlx::query("LOCK TABLE busy IN ROW EXCLUSIVE MODE")
+            .execute(&mut *busy)
+            .await
+            .unwrap();
+        let (counts, locked) = write_batches(&database, &mut observer, "busy", &one).await;
+        assert_eq!((counts, locked), ([2 * n, 0, 0], false));
+        busy.rollback().await.unwrap();
+
+        let role_url = pg.url.replacen("postgres@", &format!("{role}@"), 1);
+        assert_ne!(role_url, pg.url, "the test URL names its user as postgres@");
+        let as_role = Database::connect(&role_url).await.unwrap();
+        let (counts, locked) = write_batches(&as_role, &mut observer, "secured", &one).await;
+        assert_eq!((counts, locked), ([2 * n, 0, 0], false));
+        as_role.close().await;
+
+        // COPY takes values for a GENERATED ALWAYS identity that an INSERT
+        // refuses: such a table keeps the stage, and the refusal.
+        let grant = Grant::new(
+            vec![TableName::parse("always").unwrap()],
+            vec!["local".to_owned()],
+        );
+        let mut session = Session::new(
+            database.begin().await.unwrap(),
+            grant,
+            &database.default_schema,
+        );
+        let mut target = target("always");
+        target.columns = vec!["id".to_owned(), "v".to_owned()];
+        let mut writer = session.open(target).await.unwrap();
+        // Batches are pipelined: the refusal surfaces when the writer ends.
+        let refused = match session.write(&mut writer, versioned(1, 2 * big, 0)).await {
+            Err(e) => e,
+            Ok(()) => session
+                .finish_writer(&mut writer)
+                .await
+                .expect_err("a given identity is refused"),
+        };
+        let refused = format!("{refused:?}");
+        assert!(refused.contains("GENERATED ALWAYS"), "{refused}");
+        drop(session);
+        database.close().await;
+    });
+    assert_eq!(db.count("holds_a_row"), 2 * COPY_MIN_ROWS as i64 + 1);
+    assert_eq!(db.count("secured"), 2 * COPY_MIN_ROWS as i64);
+}
+
+/// SQLite writes a chunk in the way its first row suggests (a probe of that
+/// row's key): every mix of new, changed and unchanged rows must still count
+/// each row once and store what the upsert would.
+#[test]
+fn sqlite_counts_every_mix_of_new_changed_and_unchanged_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("mix.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        conn.execute(
+            "CREATE TABLE mix (id INTEGER PRIMARY KEY, v TEXT);
+             CREATE TABLE kept (id INTEGER PRIMARY KEY, v TEXT)",
+        )
+        .await
+        .unwrap();
+        let database = Database::connect(&url).await.unwrap();
+        // (ids, version) per batch: the rows `id-version`.
+        let write = async |table: &str, on_conflict: OnConflict, batch: Vec<(i64, u32)>| {
+            let grant = Grant::new(
+                vec![TableName::parse(table).unwrap()],
+                vec!["local".to_owned()],
+            );
+            let mut session = Session::new(
+                database.begin().await.unwrap(),
+                grant,
+                &database.default_schema,
+            );
+            let target = Target {
+                table: table.to_owned(),
+                columns: vec!["id".to_owned(), "v".to_owned()],
+                conflict: vec!["id".to_owned()],
+                on_conflict,
+            };
+            let mut writer = session.open(target).await.unwrap();
+            let values = batch
+                .iter()
+                .flat_map(|&(i, v)| [Value::Integer(i), Value::Text(format!("{i}-{v}"))])
+                .collect();
+            session.write(&mut writer, values).await.unwrap();
+            let counts = session.finish_writer(&mut writer).await.unwrap();
+            let outcome = session.finish().await;
+            assert_eq!(outcome.failure, None);
+            outcome.tx.commit().await.unwrap();
+            [counts.inserted, counts.updated, counts.unchanged]
+        };
+        let up = || OnConflict::UpdateAll;
+        // New rows only.
+        assert_eq!(
+            write("mix", up(), (1..=4).map(|i| (i, 0)).collect()).await,
+            [4, 0, 0]
+        );
+        // Unchanged rows only: one statement.
+        assert_eq!(
+            write("mix", up(), (1..=4).map(|i| (i, 0)).collect()).await,
+            [0, 0, 4]
+        );
+        // The first row stored and unchanged, then changed and new rows.
+        let batch = vec![(1, 0), (2, 1), (3, 0), (4, 1), (5, 0), (6, 0)];
+        assert_eq!(write("mix", up(), batch).await, [2, 2, 2]);
+        // The first row new, then stored ones, changed and not.
+        let batch = vec![(7, 0), (1, 2), (2, 1), (5, 0)];
+        assert_eq!(write("mix", up(), batch).await, [1, 1, 2]);
+        // The first row stored and changed, the rest unchanged.
+        let batch = vec![(3, 3), (4, 1), (6, 0)];
+        assert_eq!(write("mix", up(), batch).await, [0, 1, 2]);
+        // DO NOTHING: stored rows are unchanged whatever their values.
+        assert_eq!(
+            write("kept", OnConflict::DoNothing, vec![(1, 0), (2, 0)]).await,
+            [2, 0, 0]
+        );
+        let batch = vec![(1, 9), (3, 0), (2, 9)];
+        assert_eq!(write("kept", OnConflict::DoNothing, batch).await, [1, 0, 2]);
+
+        database.close().await;
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT v FROM mix ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        let rows: Vec<String> = rows.into_iter().map(|(v,)| v).collect();
+        assert_eq!(rows, ["1-2", "2-1", "3-3", "4-1", "5-0", "6-0", "7-0"]);
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT v FROM kept ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        let rows: Vec<String> = rows.into_iter().map(|(v,)| v).collect();
+        assert_eq!(rows, ["1-0", "2-0", "3-0"]);
+    });
 }
