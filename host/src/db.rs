@@ -324,13 +324,12 @@ impl Database {
                     // A plugin's transaction writes many rows per statement,
                     // each statement in a statement journal, a temporary file by
                     // default: in memory it costs a copy, not a write call per
-                    // page. A 16 MiB page cache (the default is 2 MiB) keeps a
-                    // large transaction from spilling dirty pages to the file
-                    // before it commits. Neither touches durability: the
-                    // journal mode and `synchronous` stay the file's and
-                    // SQLite's own (a rollback journal, FULL).
-                    .pragma("temp_store", "memory")
-                    .pragma("cache_size", "-16384");
+                    // page. Durability is untouched: the journal mode and
+                    // `synchronous` stay the file's and SQLite's own (a
+                    // rollback journal unless the file is in WAL mode, FULL).
+                    // A larger page cache gained 5% on 100k rows for 15 MiB
+                    // of RSS, and is not set.
+                    .pragma("temp_store", "memory");
                 if let Some(dir) = Path::new(options.get_filename()).parent()
                     && !dir.as_os_str().is_empty()
                 {
