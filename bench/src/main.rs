@@ -52,6 +52,11 @@ struct Args {
     /// Skip one-upsert-per-row (about a minute per pass at 1M rows)
     #[arg(long)]
     skip_row_at_a_time: bool,
+
+    /// Measure this seedhost binary instead of building this checkout's (the
+    /// plugins are still built): an earlier build, for before-and-after figures
+    #[arg(long, value_name = "PATH")]
+    seedhost: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,7 +68,8 @@ enum Part {
     /// repository's project, on PostgreSQL and SQLite.
     Ledger,
     /// The same rows from the TypeScript SDK (bench/bulk-ts) against the Rust
-    /// SDK's, into PostgreSQL; needs node and npm. Not in the default set.
+    /// SDK's, into PostgreSQL; skipped, with a line saying so, without node
+    /// and npm.
     Typescript,
     /// `run --all` of this repository's project on 50 fresh PostgreSQL
     /// databases: 50 invocations one after another, against one fan-out
@@ -101,12 +107,15 @@ fn main() -> Result<()> {
         .parent()
         .unwrap()
         .to_owned();
-    build(&root)?;
+    build(&root, args.seedhost.is_none())?;
     let work = tempfile::Builder::new()
         .prefix("seedhost-bench-")
         .tempdir_in(root.join("target"))?;
     let bench = Bench {
-        seedhost: root.join("target/release/seedhost"),
+        seedhost: match &args.seedhost {
+            Some(path) => std::path::absolute(path)?,
+            None => root.join("target/release/seedhost"),
+        },
         root,
         work: work.path().to_owned(),
         rows: args.rows,
@@ -122,6 +131,7 @@ fn main() -> Result<()> {
             Part::Sqlite,
             Part::Startup,
             Part::Ledger,
+            Part::Typescript,
             Part::Fanout,
             Part::Template,
         ]
@@ -162,8 +172,9 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// Builds what is measured, in release mode: the host and the plugins.
-fn build(root: &Path) -> Result<()> {
+/// Builds what is measured, in release mode: the host (unless `host` is
+/// false) and the plugins.
+fn build(root: &Path, host: bool) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     for args in [
         // With the benchmark in the same build, so features unify as they did
@@ -190,7 +201,10 @@ fn build(root: &Path) -> Result<()> {
             "-p",
             "test-users",
         ],
-    ] {
+    ]
+    .into_iter()
+    .skip(usize::from(!host))
+    {
         let mut command = Command::new(&cargo);
         command.args(&args).current_dir(root);
         // `cargo run` gives this process its package's CARGO_PKG_* variables;
@@ -450,126 +464,158 @@ impl Bench {
             conn.execute("CHECKPOINT").await?;
             Ok(())
         };
-        let psql = |file: &str| {
+        let psql = |file: &Path| {
             let mut c = Command::new("psql");
             c.args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-1", "-d", &url, "-f"])
-                .arg(self.path(file));
+                .arg(file);
             c
         };
-        let mut lines: Vec<Line> = Vec::new();
+        let copy_from = |from: String| {
+            let mut c = Command::new("psql");
+            c.args(["-q", "-X", "-d", &url, "-c"])
+                .arg(format!("\\copy bench_enrollments FROM {from}"));
+            c
+        };
+
+        // PostgreSQL's own text export of the rows, for the second \copy.
+        let export = self.path("rows.pg.txt");
+        truncate(&mut conn).await?;
+        self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
+        let to = format!("\\copy bench_enrollments TO '{}'", export.display());
+        self.time(Command::new("psql").args(["-q", "-X", "-d", &url, "-c", &to]))?;
+
+        #[derive(Clone, Copy, PartialEq)]
+        enum PgPath {
+            Seedhost,
+            Native,
+            CopyCsv,
+            CopyExport,
+            Psql(&'static str, bool),
+        }
+        let mut paths = vec![
+            (PgPath::Seedhost, "seedhost run bulk (sandboxed plugin)"),
+            (
+                PgPath::Native,
+                "sqlx UNNEST, 10k batches, guarded (native, no sandbox)",
+            ),
+            (
+                PgPath::CopyCsv,
+                "psql \\copy, the generator's CSV (no upsert)",
+            ),
+            (
+                PgPath::CopyExport,
+                "psql \\copy, PostgreSQL's own text export (no upsert)",
+            ),
+            (
+                PgPath::Psql("copy_upsert.sql", false),
+                "COPY → temp → INSERT … ON CONFLICT DO UPDATE",
+            ),
+            (
+                PgPath::Psql("copy_upsert_guarded.sql", true),
+                "same, WHERE (t.*) IS DISTINCT FROM (excluded.*)",
+            ),
+            (
+                PgPath::Psql("seed.sql", false),
+                "psql seed.sql, 1,000-row INSERT … ON CONFLICT",
+            ),
+        ];
+        if !skip_row_at_a_time {
+            paths.push((
+                PgPath::Psql("rows.sql", false),
+                "one INSERT … ON CONFLICT per row (1 pass)",
+            ));
+        }
+        let mut empty: Vec<Vec<Duration>> = vec![vec![]; paths.len()];
+        let mut rerun: Vec<Vec<Duration>> = vec![vec![]; paths.len()];
         let mut peak_rss = 0;
         let mut rewritten = None;
-
-        // seedhost
-        let (mut empty, mut rerun) = (vec![], vec![]);
+        // Rounds: every path once per round, so that drift in the machine's
+        // speed (it is shared) falls on all of them alike.
         for rep in 0..self.reps {
-            truncate(&mut conn).await?;
-            let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
-            empty.push(t);
-            peak_rss = peak_rss.max(rss);
-            if rep == 0 {
-                check(&mut conn, expected, "seedhost").await?;
-            }
-            let before = versions(&mut conn).await?;
-            let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
-            rerun.push(t);
-            peak_rss = peak_rss.max(rss);
-            if rep == 0 {
-                rewritten = Some(changed_rows(&before, &versions(&mut conn).await?));
-            }
-        }
-        lines.push(Line {
-            path: "seedhost run bulk (sandboxed plugin)".into(),
-            empty: median(&empty),
-            rerun: median(&rerun),
-        });
-
-        // native sqlx UNNEST (seedhost's statement, without the sandbox)
-        let (mut empty, mut rerun) = (vec![], vec![]);
-        for rep in 0..self.reps {
-            truncate(&mut conn).await?;
-            empty.push(native_unnest(&url, self.rows).await?);
-            if rep == 0 {
-                check(&mut conn, expected, "native UNNEST").await?;
-            }
-            rerun.push(native_unnest(&url, self.rows).await?);
-        }
-        lines.push(Line {
-            path: "sqlx UNNEST, 10k batches, guarded (native, no sandbox)".into(),
-            empty: median(&empty),
-            rerun: median(&rerun),
-        });
-
-        // psql \copy: the ceiling, no upsert
-        let mut empty = vec![];
-        for rep in 0..self.reps {
-            truncate(&mut conn).await?;
-            let copy = format!(
-                "\\copy bench_enrollments FROM '{}' WITH (FORMAT csv)",
-                self.path("rows.csv").display()
-            );
-            empty
-                .push(self.time(Command::new("psql").args(["-q", "-X", "-d", &url, "-c", &copy]))?);
-            if rep == 0 {
-                check(&mut conn, expected, "\\copy").await?;
-            }
-        }
-        lines.push(Line {
-            path: "psql \\copy (no upsert; the ceiling)".into(),
-            empty: median(&empty),
-            rerun: None,
-        });
-
-        for (name, file, guarded) in [
-            (
-                "COPY → temp → INSERT … ON CONFLICT DO UPDATE",
-                "copy_upsert.sql",
-                false,
-            ),
-            (
-                "same, WHERE (t.*) IS DISTINCT FROM (excluded.*)",
-                "copy_upsert_guarded.sql",
-                true,
-            ),
-            (
-                "psql seed.sql, 1,000-row INSERT … ON CONFLICT",
-                "seed.sql",
-                false,
-            ),
-            (
-                "one INSERT … ON CONFLICT per row (1 pass)",
-                "rows.sql",
-                false,
-            ),
-        ] {
-            if skip_row_at_a_time && file == "rows.sql" {
-                continue;
-            }
-            // One upsert per row takes minutes per pass: one pass is enough to
-            // place it an order of magnitude away.
-            let reps = if file == "rows.sql" { 1 } else { self.reps };
-            let (mut empty, mut rerun) = (vec![], vec![]);
-            for rep in 0..reps {
+            for (i, (path, label)) in paths.iter().enumerate() {
+                // One upsert per row takes minutes per pass: one pass is
+                // enough to place it an order of magnitude away.
+                if *path == PgPath::Psql("rows.sql", false) && rep > 0 {
+                    continue;
+                }
                 truncate(&mut conn).await?;
-                let t = self.time(&mut psql(file))?;
-                if !guarded {
-                    empty.push(t);
-                }
-                if rep == 0 {
-                    check(&mut conn, expected, name).await?;
-                }
-                rerun.push(self.time(&mut psql(file))?);
+                let (t_empty, t_rerun) = match path {
+                    PgPath::Seedhost => {
+                        let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
+                        peak_rss = peak_rss.max(rss);
+                        if rep == 0 {
+                            check(&mut conn, expected, label).await?;
+                        }
+                        let before = versions(&mut conn).await?;
+                        let (r, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
+                        peak_rss = peak_rss.max(rss);
+                        if rep == 0 {
+                            rewritten = Some(changed_rows(&before, &versions(&mut conn).await?));
+                        }
+                        (Some(t), Some(r))
+                    }
+                    PgPath::Native => {
+                        let t = native_unnest(&url, self.rows).await?;
+                        if rep == 0 {
+                            check(&mut conn, expected, label).await?;
+                        }
+                        (Some(t), Some(native_unnest(&url, self.rows).await?))
+                    }
+                    PgPath::CopyCsv | PgPath::CopyExport => {
+                        let from = match path {
+                            PgPath::CopyCsv => {
+                                format!("'{}' WITH (FORMAT csv)", self.path("rows.csv").display())
+                            }
+                            _ => format!("'{}'", export.display()),
+                        };
+                        let t = self.time(&mut copy_from(from))?;
+                        if rep == 0 {
+                            check(&mut conn, expected, label).await?;
+                        }
+                        (Some(t), None)
+                    }
+                    PgPath::Psql(file, guarded) => {
+                        let t = self.time(&mut psql(&self.path(file)))?;
+                        if rep == 0 {
+                            check(&mut conn, expected, label).await?;
+                        }
+                        let r = self.time(&mut psql(&self.path(file)))?;
+                        // The guarded upsert differs only on a re-run.
+                        ((!guarded).then_some(t), Some(r))
+                    }
+                };
+                empty[i].extend(t_empty);
+                rerun[i].extend(t_rerun);
             }
-            lines.push(Line {
-                path: name.into(),
-                empty: median(&empty),
-                rerun: median(&rerun),
-            });
         }
         conn.close().await?;
         drop(db);
 
+        let lines: Vec<Line> = paths
+            .iter()
+            .enumerate()
+            .map(|(i, (_, label))| Line {
+                path: (*label).into(),
+                empty: median(&empty[i]),
+                rerun: median(&rerun[i]),
+            })
+            .collect();
         print_table("PostgreSQL", &lines);
+        // The ceiling is the faster of the two \copy inputs: the generator's
+        // CSV (ISO 8601 `T…Z` timestamps, JSON quoted with doubled quotes) or
+        // PostgreSQL's own text, which may parse faster.
+        let ceiling = lines
+            .iter()
+            .filter(|l| l.path.starts_with("psql \\copy"))
+            .filter_map(|l| l.empty.map(|t| (l.path.as_str(), t)))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        if let (Some((label, t)), Some(ours)) = (ceiling, lines[0].empty) {
+            println!(
+                "  the ceiling is the faster \\copy ({}): seedhost ÷ \\copy = {:.2}",
+                label.trim_start_matches("psql \\copy, "),
+                ours / t
+            );
+        }
         println!("  seedhost peak RSS: {}", mib(peak_rss));
         if let Some(rewritten) = rewritten {
             println!(
@@ -582,6 +628,22 @@ impl Bench {
     /// `bulk` (Rust SDK) against `bulk-ts` (TypeScript SDK): the same rows
     /// into PostgreSQL, rows per second of the whole `seedhost run`.
     async fn typescript(&self, expected: &Digest) -> Result<()> {
+        let missing: Vec<&str> = ["node", "npm"]
+            .into_iter()
+            .filter(|tool| {
+                !Command::new(tool)
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            })
+            .collect();
+        if !missing.is_empty() {
+            println!(
+                "\nskipped the TypeScript part: `{}` not found on PATH (it builds bench/bulk-ts with npm)",
+                missing.join("` and `")
+            );
+            return Ok(());
+        }
         let config = self.root.join("bench/seedhost.toml").display().to_string();
         let build = self.time(
             Command::new(&self.seedhost).args(["--config", &config, "plugin", "build", "bulk-ts"]),
@@ -654,67 +716,72 @@ impl Bench {
             ))?;
             Ok(())
         };
-        let mut lines = Vec::new();
-        let mut peak_rss = 0;
-
-        let (mut empty, mut rerun) = (vec![], vec![]);
-        for rep in 0..self.reps {
-            clear()?;
-            let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
-            empty.push(t);
-            peak_rss = peak_rss.max(rss);
-            if rep == 0 {
-                check_sqlite(&url, expected, "seedhost").await?;
-            }
-            let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
-            rerun.push(t);
-            peak_rss = peak_rss.max(rss);
-        }
-        lines.push(Line {
-            path: "seedhost run bulk (sandboxed plugin)".into(),
-            empty: median(&empty),
-            rerun: median(&rerun),
-        });
-
-        let mut empty = vec![];
-        for rep in 0..self.reps {
-            clear()?;
-            let import = format!(
-                ".import --csv {} bench_enrollments",
-                self.path("rows.csv").display()
-            );
-            empty.push(self.time(Command::new("sqlite3").arg(&file).arg(import))?);
-            if rep == 0 {
-                check_sqlite(&url, expected, ".import").await?;
-            }
-        }
-        lines.push(Line {
-            path: "sqlite3 .import of the CSV (no upsert)".into(),
-            empty: median(&empty),
-            rerun: None,
-        });
-
-        let (mut empty, mut rerun) = (vec![], vec![]);
         let script = format!(
             ".bail on\nBEGIN;\n.read {}\nCOMMIT;\n",
             self.path("seed.sql").display()
         );
         std::fs::write(self.path("seed_sqlite.txt"), &script)?;
-        for rep in 0..self.reps {
-            clear()?;
-            let read = format!(".read {}", self.path("seed_sqlite.txt").display());
-            empty.push(self.time(&mut sqlite3(read.clone()))?);
-            if rep == 0 {
-                check_sqlite(&url, expected, "sqlite3 seed.sql").await?;
-            }
-            rerun.push(self.time(&mut sqlite3(read))?);
-        }
-        lines.push(Line {
-            path: "sqlite3 seed.sql, 1,000-row INSERT … ON CONFLICT".into(),
-            empty: median(&empty),
-            rerun: median(&rerun),
-        });
+        let read = format!(".read {}", self.path("seed_sqlite.txt").display());
+        let import = format!(
+            ".import --csv {} bench_enrollments",
+            self.path("rows.csv").display()
+        );
 
+        let labels = [
+            "seedhost run bulk (sandboxed plugin)",
+            "sqlite3 .import of the CSV (no upsert)",
+            "the same .import, foreign keys checked (as seedhost does)",
+            "sqlite3 seed.sql, 1,000-row INSERT … ON CONFLICT",
+        ];
+        let mut empty: Vec<Vec<Duration>> = vec![vec![]; labels.len()];
+        let mut rerun: Vec<Vec<Duration>> = vec![vec![]; labels.len()];
+        let mut peak_rss = 0;
+        // Rounds, every path once per round, as on PostgreSQL.
+        for rep in 0..self.reps {
+            for (i, label) in labels.iter().enumerate() {
+                clear()?;
+                match i {
+                    0 => {
+                        let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
+                        empty[i].push(t);
+                        peak_rss = peak_rss.max(rss);
+                        if rep == 0 {
+                            check_sqlite(&url, expected, label).await?;
+                        }
+                        let (t, rss) = self.seedhost_run(&self.bulk_args(&url, &rows_param))?;
+                        rerun[i].push(t);
+                        peak_rss = peak_rss.max(rss);
+                    }
+                    1 | 2 => {
+                        // The sqlite3 shell leaves foreign keys off.
+                        let mut command = Command::new("sqlite3");
+                        if i == 2 {
+                            command.args(["-cmd", "PRAGMA foreign_keys = ON"]);
+                        }
+                        empty[i].push(self.time(command.arg(&file).arg(&import))?);
+                        if rep == 0 {
+                            check_sqlite(&url, expected, label).await?;
+                        }
+                    }
+                    _ => {
+                        empty[i].push(self.time(&mut sqlite3(read.clone()))?);
+                        if rep == 0 {
+                            check_sqlite(&url, expected, label).await?;
+                        }
+                        rerun[i].push(self.time(&mut sqlite3(read.clone()))?);
+                    }
+                }
+            }
+        }
+        let lines: Vec<Line> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, label)| Line {
+                path: (*label).into(),
+                empty: median(&empty[i]),
+                rerun: median(&rerun[i]),
+            })
+            .collect();
         print_table("SQLite (embedded default)", &lines);
         println!("  seedhost peak RSS: {}", mib(peak_rss));
         Ok(())
