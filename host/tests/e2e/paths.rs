@@ -8,7 +8,7 @@
 use seedhost::contract::{Datetime, OnConflict, Target, Uuid, Value};
 use seedhost::db::Database;
 use seedhost::grant::{Grant, TableName};
-use seedhost::store::{COPY_MIN_ROWS, Session};
+use seedhost::store::{COPY_MIN_ROWS, Session, WriterId};
 
 use crate::harness::*;
 
@@ -65,6 +65,16 @@ fn row(i: i64) -> Vec<Value> {
     ]
 }
 
+/// Runs `future` on a runtime of its own (the harness's `Db` blocks on the
+/// shared one, so it cannot be used inside).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
 fn target(table: &str) -> Target {
     Target {
         table: table.to_owned(),
@@ -110,11 +120,7 @@ fn copy_and_unnest_store_identical_values() {
     let n = 2_500;
     let big = COPY_MIN_ROWS as i64 * 2;
     let small = COPY_MIN_ROWS as i64 / 4;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    block_on(async {
         let database = Database::connect(&pg.url).await.unwrap();
         assert_eq!(write(&database, "copied", n, big).await, [n as u64, 0, 0]);
         assert_eq!(
@@ -173,15 +179,12 @@ fn versioned(from: i64, to: i64, v: u32) -> Vec<Value> {
         .collect()
 }
 
-/// Writes `batches` into `table` (id, v) in one session of `database` and
-/// returns the counts, and whether, before the commit, another session saw
-/// the table locked as the direct COPY locks it.
-async fn write_batches(
+/// A session of `database` granted `table`, and a writer of its (id, v).
+async fn id_v_writer(
     database: &Database,
-    observer: &mut sqlx::PgConnection,
     table: &str,
-    batches: &[(i64, i64, u32)],
-) -> ([u64; 3], bool) {
+    on_conflict: OnConflict,
+) -> (Session, WriterId) {
     let grant = Grant::new(
         vec![TableName::parse(table).unwrap()],
         vec!["local".to_owned()],
@@ -195,9 +198,22 @@ async fn write_batches(
         table: table.to_owned(),
         columns: vec!["id".to_owned(), "v".to_owned()],
         conflict: vec!["id".to_owned()],
-        on_conflict: OnConflict::UpdateAll,
+        on_conflict,
     };
-    let mut writer = session.open(target).await.unwrap();
+    let writer = session.open(target).await.unwrap();
+    (session, writer)
+}
+
+/// Writes `batches` into `table` (id, v) in one session of `database` and
+/// returns the counts, and whether, before the commit, another session saw
+/// the table locked as the direct COPY locks it.
+async fn write_batches(
+    database: &Database,
+    observer: &mut sqlx::PgConnection,
+    table: &str,
+    batches: &[(i64, i64, u32)],
+) -> ([u64; 3], bool) {
+    let (mut session, mut writer) = id_v_writer(database, table, OnConflict::UpdateAll).await;
     for &(from, to, v) in batches {
         session
             .write(&mut writer, versioned(from, to, v))
@@ -253,11 +269,7 @@ fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
         }
     }
     let _role = DropRole(role.clone(), pg.url.clone());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    block_on(async {
         let database = Database::connect(&pg.url).await.unwrap();
         let mut observer = sqlx::PgConnection::connect(&pg.url).await.unwrap();
         let big = COPY_MIN_ROWS as i64;
@@ -321,18 +333,8 @@ fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
 
         // COPY takes values for a GENERATED ALWAYS identity that an INSERT
         // refuses: such a table keeps the stage, and the refusal.
-        let grant = Grant::new(
-            vec![TableName::parse("always").unwrap()],
-            vec!["local".to_owned()],
-        );
-        let mut session = Session::new(
-            database.begin().await.unwrap(),
-            grant,
-            &database.default_schema,
-        );
-        let mut target = target("always");
-        target.columns = vec!["id".to_owned(), "v".to_owned()];
-        let mut writer = session.open(target).await.unwrap();
+        let (mut session, mut writer) =
+            id_v_writer(&database, "always", OnConflict::UpdateAll).await;
         // Batches are pipelined: the refusal surfaces when the writer ends.
         let refused = match session.write(&mut writer, versioned(1, 2 * big, 0)).await {
             Err(e) => e,
@@ -357,11 +359,7 @@ fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
 fn sqlite_counts_every_mix_of_new_changed_and_unchanged_rows() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("mix.db").display());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    block_on(async {
         use sqlx::{Connection, Executor};
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
         conn.execute(
@@ -373,22 +371,7 @@ fn sqlite_counts_every_mix_of_new_changed_and_unchanged_rows() {
         let database = Database::connect(&url).await.unwrap();
         // (ids, version) per batch: the rows `id-version`.
         let write = async |table: &str, on_conflict: OnConflict, batch: Vec<(i64, u32)>| {
-            let grant = Grant::new(
-                vec![TableName::parse(table).unwrap()],
-                vec!["local".to_owned()],
-            );
-            let mut session = Session::new(
-                database.begin().await.unwrap(),
-                grant,
-                &database.default_schema,
-            );
-            let target = Target {
-                table: table.to_owned(),
-                columns: vec!["id".to_owned(), "v".to_owned()],
-                conflict: vec!["id".to_owned()],
-                on_conflict,
-            };
-            let mut writer = session.open(target).await.unwrap();
+            let (mut session, mut writer) = id_v_writer(&database, table, on_conflict).await;
             let values = batch
                 .iter()
                 .flat_map(|&(i, v)| [Value::Integer(i), Value::Text(format!("{i}-{v}"))])
