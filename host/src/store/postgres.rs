@@ -554,49 +554,33 @@ pub async fn upsert(
             query.fetch_one(&mut **tx).await?
         }
         Some(plan) if direct => {
-            use sqlx::Executor;
             // The session counts the stage as made by this writer's first
             // large batch, whichever way it went: it is made here too.
             if !staged_before {
-                tx.execute(AssertSqlSafe(plan.create.clone())).await?;
-                tx.execute("SET LOCAL jit = off").await?;
+                make_stage(tx, plan).await?;
             }
-            let mut buffer = Vec::with_capacity(rows * 128);
-            encode_binary(&plan.columns, &data, rows, &mut buffer);
-            drop(data);
-            let mut sink = tx.copy_in_raw(&plan.direct.copy).await?;
-            sink.send(buffer).await?;
             // Every row is an insert, bar any a trigger skipped: COPY counts
             // the rows it stored.
-            (sink.finish().await? as i64, 0, None)
+            let stored = copy_in(tx, &plan.direct.copy, &plan.columns, data, rows).await?;
+            (stored as i64, 0, None)
         }
-        Some(CopyPlan {
-            create,
-            copy,
-            upsert,
-            upsert_keyed,
-            clear,
-            columns,
-            ..
-        }) => {
+        Some(
+            plan @ CopyPlan {
+                copy,
+                upsert,
+                upsert_keyed,
+                clear,
+                columns,
+                ..
+            },
+        ) => {
             use sqlx::Executor;
             if staged_before {
                 tx.execute(AssertSqlSafe(clear.clone())).await?;
             } else {
-                tx.execute(AssertSqlSafe(create.clone())).await?;
-                // The stage's upsert is planned once and run per batch, and
-                // its estimated cost crosses `jit_above_cost` at a few
-                // thousand rows: JIT compiled it anew for every batch (14 ms
-                // of a 25,000-row batch's 97, measured), never paying off.
-                // For the rest of the plugin's transaction.
-                tx.execute("SET LOCAL jit = off").await?;
+                make_stage(tx, plan).await?;
             }
-            let mut buffer = Vec::with_capacity(rows * 128);
-            encode_binary(columns, &data, rows, &mut buffer);
-            drop(data);
-            let mut sink = tx.copy_in_raw(copy).await?;
-            sink.send(buffer).await?;
-            sink.finish().await?;
+            copy_in(tx, copy, columns, data, rows).await?;
             let sql = if keyed { upsert_keyed } else { upsert };
             sqlx::query_as(AssertSqlSafe(sql.clone()))
                 .fetch_one(&mut **tx)
@@ -610,6 +594,38 @@ pub async fn upsert(
         unchanged: rows as u64 - inserted - updated,
     };
     Ok((counts, first))
+}
+
+/// Creates the writer's stage, for the rest of the plugin's transaction.
+async fn make_stage(
+    tx: &mut Transaction<'static, Postgres>,
+    plan: &CopyPlan,
+) -> Result<(), sqlx::Error> {
+    use sqlx::Executor;
+    tx.execute(AssertSqlSafe(plan.create.clone())).await?;
+    // The stage's upsert is planned once and run per batch, and its estimated
+    // cost crosses `jit_above_cost` at a few thousand rows: JIT compiled it
+    // anew for every batch (14 ms of a 25,000-row batch's 97, measured), never
+    // paying off. For the rest of the plugin's transaction.
+    tx.execute("SET LOCAL jit = off").await?;
+    Ok(())
+}
+
+/// Runs `copy` (a binary `COPY … FROM STDIN`) with the batch as its input;
+/// returns the rows COPY stored.
+async fn copy_in(
+    tx: &mut Transaction<'static, Postgres>,
+    copy: &str,
+    columns: &[Column],
+    data: Vec<ColumnData>,
+    rows: usize,
+) -> Result<u64, sqlx::Error> {
+    let mut buffer = Vec::with_capacity(rows * 128);
+    encode_binary(columns, &data, rows, &mut buffer);
+    drop(data);
+    let mut sink = tx.copy_in_raw(copy).await?;
+    sink.send(buffer).await?;
+    sink.finish().await
 }
 
 /// Whether this batch can go straight into the table (see [`Direct`]): on the
