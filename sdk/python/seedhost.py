@@ -168,6 +168,19 @@ def _dense_value(v: Any) -> Any:
 _NO_JSON = object()
 _SAME = object()
 
+
+def _dense_int(v: int) -> Any:
+    return v if -(1 << 63) <= v < (1 << 63) else _NO_JSON
+
+
+def _dense_float(v: float) -> Any:
+    return v if _math.isfinite(v) else _NO_JSON
+
+
+def _dense_datetime(v: _dt.datetime) -> Any:
+    return v.isoformat() if v.tzinfo is not None else _NO_JSON
+
+
 # The common types, looked up by exact type: cheaper than the isinstance
 # chain above, which handles the rest (subclasses, Float, Json, ...).
 _FAST = {
@@ -176,26 +189,35 @@ _FAST = {
     type(None): _SAME,
     dict: _SAME,
     list: _SAME,
+    int: _dense_int,
+    float: _dense_float,
     _uuid.UUID: str,
+    _dt.datetime: _dense_datetime,
+    _dt.date: _dt.date.isoformat,
 }
+
+# One encoder for every row: `json.dumps` with any option set builds a new
+# JSONEncoder per call, which cost as much as the encoding itself.
+_ENCODE = _json.JSONEncoder(allow_nan=False, separators=(",", ":")).encode
 
 
 def _dense_row(row: Sequence[Any]) -> Optional[str]:
     """A row as JSON text, frozen now (later changes to its dicts change
     nothing), or None when a value needs the value path."""
     out = []
+    append = out.append
     fast = _FAST.get
     for v in row:
         f = fast(type(v))
         if f is _SAME:
-            out.append(v)
+            append(v)
             continue
         d = f(v) if f is not None else _dense_value(v)
         if d is _NO_JSON:
             return None
-        out.append(d)
+        append(d)
     try:
-        return _json.dumps(out, allow_nan=False, separators=(",", ":"))
+        return _ENCODE(out)
     except (TypeError, ValueError):
         return None  # the value path raises the same error, with its words
 
@@ -378,18 +400,29 @@ class Context:
         self.plugin = plugin
         self._open: set = set()
         self._random: Optional[Random] = None
+        self._params: Optional[dict[str, str]] = None
 
     def param(self, key: str, default: Optional[str] = None) -> Optional[str]:
-        value = _params.get(key)
+        value = self._all_params().get(key)
         return default if value is None else value
 
     def params(self) -> list[tuple[str, str]]:
-        return list(_params.all())
+        """Every parameter, sorted by key."""
+        return list(self._all_params().items())
+
+    def _all_params(self) -> dict[str, str]:
+        # Read from the host once per run, as the TypeScript SDK does: a call
+        # into the host costs far more than a dict lookup, and a parameter
+        # read in a loop over many rows adds up. A run's parameters do not
+        # change while it runs.
+        if self._params is None:
+            self._params = dict(_params.all())
+        return self._params
 
     def now(self) -> _dt.datetime:
         """The host's reference time: the same on every run unless the operator
         changes it (per profile in seedhost.toml, or `--now`)."""
-        text = _params.get(NOW_PARAM)
+        text = self.param(NOW_PARAM)
         if text is None:
             raise RuntimeError(f"the host gave no reference time (parameter {NOW_PARAM})")
         return _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))

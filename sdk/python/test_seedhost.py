@@ -80,6 +80,27 @@ class Tables(unittest.TestCase):
         self.assertEqual((table._values, table._rows), ([], 0))
 
 
+class Params(unittest.TestCase):
+    def test_are_read_from_the_host_once_per_run(self):
+        calls = []
+
+        def all_params():
+            calls.append(1)
+            return [("rows", "10"), ("seed", "3"), (seedhost.NOW_PARAM, "2026-01-01T00:00:00Z")]
+
+        sys.modules["wit_world.imports.params"].all = all_params
+        ctx = seedhost.Context("local", False, "p")
+        for _ in range(100):
+            self.assertEqual(ctx.param("rows"), "10")
+        self.assertEqual(ctx.param("absent", "x"), "x")
+        self.assertEqual(ctx.now(), datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc))
+        self.assertEqual(ctx.params()[1], ("seed", "3"))
+        self.assertEqual(len(calls), 1)
+        # Another run reads them again.
+        seedhost.Context("local", False, "p").param("rows")
+        self.assertEqual(len(calls), 2)
+
+
 class Values(unittest.TestCase):
     def test_naive_datetimes_are_refused(self):
         with self.assertRaises(ValueError):
