@@ -67,10 +67,12 @@ enum Part {
     /// The seed ledger's cost per plugin run, and `seedhost plan` on this
     /// repository's project, on PostgreSQL and SQLite.
     Ledger,
-    /// The same rows from the TypeScript SDK (bench/bulk-ts) against the Rust
-    /// SDK's, into PostgreSQL; skipped, with a line saying so, without node
-    /// and npm.
-    Typescript,
+    /// The same rows from the TypeScript SDK (bench/bulk-ts) and the Python
+    /// SDK (bench/bulk-py) against the Rust SDK's, into PostgreSQL; a language
+    /// is skipped, with a line saying so, without its tools (node and npm;
+    /// python3 with venv).
+    #[value(alias = "typescript", alias = "python")]
+    Languages,
     /// `run --all` of this repository's project on 50 fresh PostgreSQL
     /// databases: 50 invocations one after another, against one fan-out
     /// (`--targets`) with `--jobs 1` and `--jobs 2`.
@@ -131,7 +133,7 @@ fn main() -> Result<()> {
             Part::Sqlite,
             Part::Startup,
             Part::Ledger,
-            Part::Typescript,
+            Part::Languages,
             Part::Fanout,
             Part::Template,
         ]
@@ -160,8 +162,8 @@ fn main() -> Result<()> {
     if parts.contains(&Part::Ledger) {
         runtime.block_on(bench.ledger())?;
     }
-    if parts.contains(&Part::Typescript) {
-        runtime.block_on(bench.typescript(&expected))?;
+    if parts.contains(&Part::Languages) {
+        runtime.block_on(bench.languages(&expected))?;
     }
     if parts.contains(&Part::Fanout) {
         runtime.block_on(bench.fanout())?;
@@ -625,75 +627,108 @@ impl Bench {
         Ok(())
     }
 
-    /// `bulk` (Rust SDK) against `bulk-ts` (TypeScript SDK): the same rows
-    /// into PostgreSQL, rows per second of the whole `seedhost run`.
-    async fn typescript(&self, expected: &Digest) -> Result<()> {
-        let missing: Vec<&str> = ["node", "npm"]
-            .into_iter()
-            .filter(|tool| {
-                !Command::new(tool)
-                    .arg("--version")
-                    .output()
-                    .is_ok_and(|o| o.status.success())
-            })
-            .collect();
-        if !missing.is_empty() {
-            println!(
-                "\nskipped the TypeScript part: `{}` not found on PATH (it builds bench/bulk-ts with npm)",
-                missing.join("` and `")
-            );
-            return Ok(());
-        }
+    /// `bulk` (Rust SDK) against `bulk-ts` (TypeScript SDK) and `bulk-py`
+    /// (Python SDK): the same rows into PostgreSQL, rows per second of the
+    /// whole `seedhost run`, in rounds as the other parts. A language whose
+    /// tools are missing is skipped with a line saying so.
+    async fn languages(&self, expected: &Digest) -> Result<()> {
         let config = self.root.join("bench/seedhost.toml").display().to_string();
-        let build = self.time(
-            Command::new(&self.seedhost).args(["--config", &config, "plugin", "build", "bulk-ts"]),
-        )?;
-        println!(
-            "\nbuilt bench/bulk-ts with `seedhost plugin build` in {:.1} s",
-            build.as_secs_f64()
-        );
+        let found = |tool: &str, args: &[&str]| {
+            Command::new(tool)
+                .args(args)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        let mut plugins = vec![("bulk", "seedhost run bulk (Rust SDK)", "Rust")];
+        for (plugin, label, language, needs) in [
+            (
+                "bulk-ts",
+                "seedhost run bulk-ts (TypeScript SDK)",
+                "TypeScript",
+                vec![("node", vec!["--version"]), ("npm", vec!["--version"])],
+            ),
+            (
+                "bulk-py",
+                "seedhost run bulk-py (Python SDK)",
+                "Python",
+                // `plugin build` makes a venv and pip-installs componentize-py.
+                vec![("python3", vec!["-c", "import venv, ensurepip"])],
+            ),
+        ] {
+            let missing: Vec<&str> = needs
+                .iter()
+                .filter(|(tool, args)| !found(tool, args))
+                .map(|(tool, _)| *tool)
+                .collect();
+            if !missing.is_empty() {
+                println!(
+                    "\nskipped the {language} part: `{}` not found on PATH, or without venv and ensurepip (it builds bench/{plugin})",
+                    missing.join("` and `")
+                );
+                continue;
+            }
+            let build = self.time(
+                Command::new(&self.seedhost).args(["--config", &config, "plugin", "build", plugin]),
+            )?;
+            println!(
+                "\nbuilt bench/{plugin} with `seedhost plugin build` in {:.1} s",
+                build.as_secs_f64()
+            );
+            plugins.push((plugin, label, language));
+        }
         let db = TempDb::create(&self.admin).await?;
         let url = db.url.clone();
         let rows_param = format!("rows={}", self.rows);
         self.seedhost_run(&["--config", &config, "migrate", "-q", "--database-url", &url])?;
         let mut conn = sqlx::PgConnection::connect(&url).await?;
-        let mut lines = Vec::new();
-        let mut rates = Vec::new();
-        for (plugin, label) in [
-            ("bulk", "seedhost run bulk (Rust SDK)"),
-            ("bulk-ts", "seedhost run bulk-ts (TypeScript SDK)"),
-        ] {
-            let (mut empty, mut rerun) = (vec![], vec![]);
-            for rep in 0..self.reps {
+        let mut empty: Vec<Vec<Duration>> = vec![vec![]; plugins.len()];
+        let mut rerun: Vec<Vec<Duration>> = vec![vec![]; plugins.len()];
+        let mut peak_rss = vec![0; plugins.len()];
+        for rep in 0..self.reps {
+            for (i, (plugin, ..)) in plugins.iter().enumerate() {
                 conn.execute("TRUNCATE bench_enrollments").await?;
                 conn.execute("CHECKPOINT").await?;
-                let (t, _) = self.seedhost_run(&self.plugin_args(plugin, &url, &rows_param))?;
-                empty.push(t);
+                let (t, rss) = self.seedhost_run(&self.plugin_args(plugin, &url, &rows_param))?;
+                empty[i].push(t);
+                peak_rss[i] = peak_rss[i].max(rss);
                 if rep == 0 {
                     check(&mut conn, expected, plugin).await?;
                 }
-                rerun.push(
-                    self.seedhost_run(&self.plugin_args(plugin, &url, &rows_param))?
-                        .0,
-                );
+                let (t, rss) = self.seedhost_run(&self.plugin_args(plugin, &url, &rows_param))?;
+                rerun[i].push(t);
+                peak_rss[i] = peak_rss[i].max(rss);
             }
-            let line = Line {
-                path: label.into(),
-                empty: median(&empty),
-                rerun: median(&rerun),
-            };
-            rates.push(line.empty.map(|s| self.rows as f64 / s));
-            lines.push(line);
         }
         conn.close().await?;
         drop(db);
-        print_table("PostgreSQL: Rust SDK against TypeScript SDK", &lines);
-        if let [Some(rust), Some(ts)] = rates[..] {
+        let lines: Vec<Line> = plugins
+            .iter()
+            .enumerate()
+            .map(|(i, (_, label, _))| Line {
+                path: (*label).into(),
+                empty: median(&empty[i]),
+                rerun: median(&rerun[i]),
+            })
+            .collect();
+        print_table(
+            "PostgreSQL: the Rust SDK against the TypeScript and Python SDKs",
+            &lines,
+        );
+        let rate = |s: Option<f64>| s.map(|s| self.rows as f64 / s);
+        let rust = &lines[0];
+        for ((_, _, language), (line, rss)) in plugins.iter().zip(lines.iter().zip(&peak_rss)) {
+            let of_rust = |a: Option<f64>, b: Option<f64>| match (rate(a), rate(b)) {
+                (Some(a), Some(b)) => format!("{:.2}", a / b),
+                _ => "—".to_owned(),
+            };
+            let rows_s = |s: Option<f64>| rate(s).map_or("—".to_owned(), |r| format!("{r:.0}"));
             println!(
-                "  rows/s into an empty table: Rust {:.0}, TypeScript {:.0} ({:.2} of Rust's)",
-                rust,
-                ts,
-                ts / rust
+                "  {language:<10} rows/s empty {:>8} ({} of Rust's), re-run {:>8} ({} of Rust's); peak RSS {}",
+                rows_s(line.empty),
+                of_rust(line.empty, rust.empty),
+                rows_s(line.rerun),
+                of_rust(line.rerun, rust.rerun),
+                mib(*rss)
             );
         }
         Ok(())

@@ -17,10 +17,9 @@ function splitmix64(x: bigint): bigint {
   return x ^ (x >> 31n);
 }
 
-const hex16 = (x: bigint) => x.toString(16).padStart(16, '0');
-/** The UUID text of 128 bits given as two 64-bit halves. */
-const uuidText = (high: string, low: string) =>
-  `${high.slice(0, 8)}-${high.slice(8, 12)}-${high.slice(12)}-${low.slice(0, 4)}-${low.slice(4)}`;
+// Version 4, variant 10: the bits to clear and to set in (h1 << 64) | h2.
+const ID_CLEAR = ~((0xf000n << 64n) | 0xc000_0000_0000_0000n) & ((1n << 128n) - 1n);
+const ID_SET = (0x4000n << 64n) | 0x8000_0000_0000_0000n;
 /** `00000000-0000-4000-8000-<k>` (users) and `...-9000-<j>` (journeys), as bench/rows. */
 const users = new Map<number, string>();
 const user = (k: number) => `00000000-0000-4000-8000-${k.toString(16).padStart(12, '0')}`;
@@ -42,8 +41,8 @@ export const { run, metadata } = definePlugin({
     for (let i = 0; i < n; i++) {
       const h1 = splitmix64(seed ^ splitmix64(BigInt(i)));
       const h2 = splitmix64(h1);
-      // Version 4, variant 10.
-      const id = uuidText(hex16((h1 & ~0xf000n) | 0x4000n), hex16((h2 & ~0xc000_0000_0000_0000n) | 0x8000_0000_0000_0000n));
+      const hex = ((((h1 << 64n) | h2) & ID_CLEAR) | ID_SET).toString(16).padStart(32, '0');
+      const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
       const k = Math.floor(i / JOURNEYS) % USERS;
       let u = users.get(k);
       if (u === undefined) users.set(k, (u = user(k)));
@@ -51,7 +50,7 @@ export const { run, metadata } = definePlugin({
         id,
         u,
         journeys[i % JOURNEYS]!,
-        STATUSES[Number(h2 % 4n)]!,
+        STATUSES[Number(h2 & 3n)]!,
         Number(h2 % 101n),
         new Date((1_700_000_000 + Number(h1 % 31_536_000n)) * 1000),
         { source: 'bench', score: Number(h2 % 1000n) },
