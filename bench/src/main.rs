@@ -1341,9 +1341,8 @@ async fn check(conn: &mut sqlx::PgConnection, expected: &Digest, path: &str) -> 
         "SELECT id::text, user_id::text, journey_id::text, status, progress::int8,
                 extract(epoch FROM enrolled_at)::int8, (meta->>'score')::int8 FROM bench_enrollments",
     )
-    .fetch_all(&mut *conn)
-    .await?;
-    digest_matches(&rows, expected, path)
+    .fetch(&mut *conn);
+    digest_matches(rows, expected, path).await
 }
 
 async fn check_sqlite(url: &str, expected: &Digest, path: &str) -> Result<()> {
@@ -1352,22 +1351,27 @@ async fn check_sqlite(url: &str, expected: &Digest, path: &str) -> Result<()> {
         "SELECT id, user_id, journey_id, status, progress, CAST(strftime('%s', enrolled_at) AS INTEGER),
                 json_extract(meta, '$.score') FROM bench_enrollments",
     )
-    .fetch_all(&mut conn)
-    .await?;
-    digest_matches(&rows, expected, path)
+    .fetch(&mut conn);
+    digest_matches(rows, expected, path).await
 }
 
 /// Rows of (id, user, journey, status, progress, epoch, score) against the
-/// generator's digest.
-fn digest_matches<R>(rows: &[R], expected: &Digest, path: &str) -> Result<()>
+/// generator's digest, one at a time.
+async fn digest_matches<R>(
+    mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin,
+    expected: &Digest,
+    path: &str,
+) -> Result<()>
 where
     R: sqlx::Row,
     usize: sqlx::ColumnIndex<R>,
     for<'r> &'r str: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
-    let mut x = 0;
-    for r in rows {
+    use futures_util::TryStreamExt;
+    let (mut n, mut x) = (0u64, 0);
+    while let Some(r) = rows.try_next().await? {
+        n += 1;
         x ^= row_hash(
             r.try_get(0)?,
             r.try_get(1)?,
@@ -1378,7 +1382,6 @@ where
             r.try_get(6)?,
         );
     }
-    let n = rows.len() as u64;
     if Digest(n, x) != *expected {
         bail!(
             "{path}: the table holds {n} rows that differ from the generator's {}",
