@@ -247,6 +247,12 @@ fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
     }
     db.execute("CREATE TABLE always (id INTEGER PRIMARY KEY GENERATED ALWAYS AS IDENTITY, v TEXT)");
     db.execute("INSERT INTO holds_a_row VALUES (0, 'kept')");
+    // A unique index besides the key: ids n and n + 2000 collide in it.
+    db.execute(&format!(
+        "CREATE TABLE twin (id INTEGER PRIMARY KEY, v TEXT);
+         CREATE UNIQUE INDEX twin_residue ON twin (((split_part(v, '-', 1)::int - 1) % {}))",
+        2 * COPY_MIN_ROWS
+    ));
     db.execute(
         "CREATE FUNCTION mark() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN NEW.v := 'x' || NEW.v; RETURN NEW; END $$;
@@ -330,6 +336,28 @@ fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
         let (counts, locked) = write_batches(&as_role, &mut observer, "secured", &one).await;
         assert_eq!((counts, locked), ([2 * n, 0, 0], false));
         as_role.close().await;
+
+        // A batch of new keys that another unique index refuses: the direct
+        // COPY is undone, and the stage's upsert refuses it as it would have
+        // without the direct path.
+        let (mut session, mut writer) = id_v_writer(&database, "twin", OnConflict::UpdateAll).await;
+        session
+            .write(&mut writer, versioned(1, 2 * big, 0))
+            .await
+            .unwrap();
+        let refused = match session
+            .write(&mut writer, versioned(2 * big + 1, 4 * big, 0))
+            .await
+        {
+            Err(e) => e,
+            Ok(()) => session
+                .finish_writer(&mut writer)
+                .await
+                .expect_err("a duplicate in another unique index is refused"),
+        };
+        let refused = format!("{refused:?}");
+        assert!(refused.contains("twin_residue"), "{refused}");
+        drop(session);
 
         // COPY takes values for a GENERATED ALWAYS identity that an INSERT
         // refuses: such a table keeps the stage, and the refusal.
