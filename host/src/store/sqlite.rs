@@ -275,11 +275,11 @@ pub async fn upsert(
         }
 
         let (inserted, keys) = run.write(tx, &statements.insert_tail).await?;
-        keep_least(&mut first, keys);
+        keep_first(&mut first, keys);
         let mut updated = 0;
         if inserted < n && statements.updates {
             let (written, keys) = run.write(tx, &statements.conflict_tail).await?;
-            keep_least(&mut first, keys);
+            keep_first(&mut first, keys);
             updated = written;
         }
         counts.inserted += inserted;
@@ -290,7 +290,7 @@ pub async fn upsert(
 }
 
 /// Keeps the key from the first statement that changed a row.
-fn keep_least(first: &mut Option<String>, keys: Option<String>) {
+fn keep_first(first: &mut Option<String>, keys: Option<String>) {
     if first.is_none() {
         *first = keys;
     }
