@@ -204,6 +204,19 @@ async fn id_v_writer(
     (session, writer)
 }
 
+/// The error that writing `batch` ends in: batches are pipelined, so it
+/// surfaces at the write or when the writer ends.
+async fn refusal(session: &mut Session, writer: &mut WriterId, batch: Vec<Value>) -> String {
+    let refused = match session.write(writer, batch).await {
+        Err(e) => e,
+        Ok(()) => session
+            .finish_writer(writer)
+            .await
+            .expect_err("the batch is refused"),
+    };
+    format!("{refused:?}")
+}
+
 /// Writes `batches` into `table` (id, v) in one session of `database` and
 /// returns the counts, and whether, before the commit, another session saw
 /// the table locked as the direct COPY locks it.
@@ -345,17 +358,12 @@ fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
             .write(&mut writer, versioned(1, 2 * big, 0))
             .await
             .unwrap();
-        let refused = match session
-            .write(&mut writer, versioned(2 * big + 1, 4 * big, 0))
-            .await
-        {
-            Err(e) => e,
-            Ok(()) => session
-                .finish_writer(&mut writer)
-                .await
-                .expect_err("a duplicate in another unique index is refused"),
-        };
-        let refused = format!("{refused:?}");
+        let refused = refusal(
+            &mut session,
+            &mut writer,
+            versioned(2 * big + 1, 4 * big, 0),
+        )
+        .await;
         assert!(refused.contains("twin_residue"), "{refused}");
         drop(session);
 
@@ -363,15 +371,7 @@ fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
         // refuses: such a table keeps the stage, and the refusal.
         let (mut session, mut writer) =
             id_v_writer(&database, "always", OnConflict::UpdateAll).await;
-        // Batches are pipelined: the refusal surfaces when the writer ends.
-        let refused = match session.write(&mut writer, versioned(1, 2 * big, 0)).await {
-            Err(e) => e,
-            Ok(()) => session
-                .finish_writer(&mut writer)
-                .await
-                .expect_err("a given identity is refused"),
-        };
-        let refused = format!("{refused:?}");
+        let refused = refusal(&mut session, &mut writer, versioned(1, 2 * big, 0)).await;
         assert!(refused.contains("GENERATED ALWAYS"), "{refused}");
         drop(session);
         database.close().await;
