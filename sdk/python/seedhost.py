@@ -142,20 +142,32 @@ def to_value(v: Any) -> _t.Value:
 _MAX_JSON_BATCH_BYTES = 64 << 20
 
 
+def _dense_int(v: int) -> Any:
+    return v if -(1 << 63) <= v < (1 << 63) else _NO_JSON
+
+
+def _dense_float(v: float) -> Any:
+    return v if _math.isfinite(v) else _NO_JSON
+
+
+def _dense_datetime(v: _dt.datetime) -> Any:
+    return v.isoformat() if v.tzinfo is not None else _NO_JSON
+
+
 def _dense_value(v: Any) -> Any:
     """A value's JSON form, meaning what `to_value` makes of it, or _NO_JSON."""
     if v is None or isinstance(v, (bool, str)):
         return v
     if isinstance(v, int):
-        return v if -(1 << 63) <= v < (1 << 63) else _NO_JSON
+        return _dense_int(v)
     if isinstance(v, float):
-        return v if _math.isfinite(v) else _NO_JSON
+        return _dense_float(v)
     if isinstance(v, Float):
-        return float(v.value) if _math.isfinite(float(v.value)) else _NO_JSON
+        return _dense_float(float(v.value))
     if isinstance(v, _uuid.UUID):
         return str(v)
     if isinstance(v, _dt.datetime):
-        return v.isoformat() if v.tzinfo is not None else _NO_JSON
+        return _dense_datetime(v)
     if isinstance(v, _dt.date):
         return v.isoformat()
     if isinstance(v, Json):
@@ -167,18 +179,6 @@ def _dense_value(v: Any) -> Any:
 
 _NO_JSON = object()
 _SAME = object()
-
-
-def _dense_int(v: int) -> Any:
-    return v if -(1 << 63) <= v < (1 << 63) else _NO_JSON
-
-
-def _dense_float(v: float) -> Any:
-    return v if _math.isfinite(v) else _NO_JSON
-
-
-def _dense_datetime(v: _dt.datetime) -> Any:
-    return v.isoformat() if v.tzinfo is not None else _NO_JSON
 
 
 # The common types, looked up by exact type: cheaper than the isinstance
