@@ -551,34 +551,19 @@ pub async fn upsert(
                 None => {
                     plan.direct.state.store(NEVER, Ordering::Relaxed);
                     tx.execute(AssertSqlSafe(plan.clear.clone())).await?;
-                    send_copy(tx, &plan.copy, &batch).await?;
-                    sqlx::query_as(AssertSqlSafe(plan.upsert.clone()))
-                        .fetch_one(&mut **tx)
-                        .await?
+                    through_stage(tx, plan, &batch, false).await?
                 }
             }
         }
-        Some(
-            plan @ CopyPlan {
-                copy,
-                upsert,
-                upsert_keyed,
-                clear,
-                columns,
-                ..
-            },
-        ) => {
+        Some(plan) => {
             use sqlx::Executor;
             if staged_before {
-                tx.execute(AssertSqlSafe(clear.clone())).await?;
+                tx.execute(AssertSqlSafe(plan.clear.clone())).await?;
             } else {
                 make_stage(tx, plan).await?;
             }
-            copy_in(tx, copy, columns, data, rows).await?;
-            let sql = if keyed { upsert_keyed } else { upsert };
-            sqlx::query_as(AssertSqlSafe(sql.clone()))
-                .fetch_one(&mut **tx)
-                .await?
+            let batch = encode(&plan.columns, data, rows);
+            through_stage(tx, plan, &batch, keyed).await?
         }
     };
     let (inserted, updated) = (inserted as u64, updated as u64);
@@ -605,17 +590,23 @@ async fn make_stage(
     Ok(())
 }
 
-/// Runs `copy` (a binary `COPY … FROM STDIN`) with the batch as its input;
-/// returns the rows COPY stored.
-async fn copy_in(
+/// COPY of `batch` into the empty stage, then its upsert: (inserted,
+/// updated, the first changed row's key when `keyed`).
+async fn through_stage(
     tx: &mut Transaction<'static, Postgres>,
-    copy: &str,
-    columns: &[Column],
-    data: Vec<ColumnData>,
-    rows: usize,
-) -> Result<u64, sqlx::Error> {
-    let batch = encode(columns, data, rows);
-    send_copy(tx, copy, &batch).await
+    plan: &CopyPlan,
+    batch: &[u8],
+    keyed: bool,
+) -> Result<(i64, i64, Option<String>), sqlx::Error> {
+    send_copy(tx, &plan.copy, batch).await?;
+    let sql = if keyed {
+        &plan.upsert_keyed
+    } else {
+        &plan.upsert
+    };
+    sqlx::query_as(AssertSqlSafe(sql.clone()))
+        .fetch_one(&mut **tx)
+        .await
 }
 
 /// The batch in COPY's binary format.
