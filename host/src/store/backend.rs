@@ -18,24 +18,6 @@ pub enum Statements {
     Sqlite(sqlite::Statements),
 }
 
-impl Statements {
-    /// Whether a batch of `rows` rows goes through a PostgreSQL stage table.
-    pub fn stages(&self, rows: usize) -> bool {
-        match self {
-            Statements::Postgres(pg) => pg.stages(rows),
-            Statements::Sqlite(_) => false,
-        }
-    }
-
-    /// The stage table large batches go through, if any.
-    pub fn stage(&self) -> Option<&str> {
-        match self {
-            Statements::Postgres(pg) => pg.stage(),
-            Statements::Sqlite(_) => None,
-        }
-    }
-}
-
 /// The table's columns and unique keys, or `None` when there is no such table.
 pub async fn describe(
     tx: &mut Tx,
@@ -81,27 +63,44 @@ pub fn plan(
     })
 }
 
+/// A converted batch, readied for its backend.
+#[derive(Debug)]
+pub enum Batch {
+    Postgres(postgres::Batch),
+    Sqlite(Vec<ColumnData>),
+}
+
+/// Readies a converted batch for its backend, on the plugin's thread while
+/// the previous batch is in flight (PostgreSQL encodes it for COPY once the
+/// writer's path is known; SQLite takes the values as they are). `keyed`: the
+/// batch is to name the first row it changes.
+pub fn prepare(statements: &Statements, data: Vec<ColumnData>, rows: usize, keyed: bool) -> Batch {
+    match statements {
+        Statements::Postgres(pg) => Batch::Postgres(postgres::prepare(pg, data, rows, keyed)),
+        Statements::Sqlite(_) => Batch::Sqlite(data),
+    }
+}
+
 /// What a batch did, and the key of the first row it changed (when asked).
 pub type Written = (Counts, Option<String>);
 
 /// Upserts one batch of `rows` rows. `conflict` are the key's positions in
-/// `data`; `staged_before` says whether the writer's stage table exists.
+/// the batch's columns.
 pub async fn upsert(
     tx: &mut Tx,
     statements: &Statements,
     conflict: &[usize],
-    data: Vec<ColumnData>,
+    batch: Batch,
     rows: usize,
-    staged_before: bool,
     keyed: bool,
 ) -> Result<Written, sqlx::Error> {
-    match (tx, statements) {
-        (Tx::Postgres(tx), Statements::Postgres(pg)) => {
-            postgres::upsert(tx, pg, data, rows, staged_before, keyed).await
+    match (tx, statements, batch) {
+        (Tx::Postgres(tx), Statements::Postgres(pg), Batch::Postgres(batch)) => {
+            postgres::upsert(tx, pg, batch, rows, keyed).await
         }
-        (Tx::Sqlite(tx), Statements::Sqlite(statements)) => {
+        (Tx::Sqlite(tx), Statements::Sqlite(statements), Batch::Sqlite(data)) => {
             sqlite::upsert(tx, statements, conflict, data, rows, keyed).await
         }
-        _ => unreachable!("a writer's statements are planned for its session's backend"),
+        _ => unreachable!("a writer's statements and batches are for its session's backend"),
     }
 }

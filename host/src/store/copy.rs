@@ -27,6 +27,40 @@ pub fn encode_binary(columns: &[Column], data: &[ColumnData], rows: usize, out: 
     out.extend_from_slice(&(-1i16).to_be_bytes());
 }
 
+/// A batch encoded for `columns` (by [`encode_binary`]) as it would be had
+/// its jsonb columns been text: each jsonb field loses its version byte. The
+/// stage holds documents as text; a batch meant for the table, refused there,
+/// goes to the stage this way, without its values (freed once encoded).
+pub fn jsonb_as_text(columns: &[Column], batch: &[u8]) -> Vec<u8> {
+    const HEADER: usize = 19;
+    let mut out = Vec::with_capacity(batch.len());
+    out.extend_from_slice(&batch[..HEADER]);
+    let mut at = HEADER;
+    let read = |at: usize, n: usize| &batch[at..at + n];
+    loop {
+        let fields = i16::from_be_bytes(read(at, 2).try_into().expect("2 bytes"));
+        out.extend_from_slice(read(at, 2));
+        at += 2;
+        if fields < 0 {
+            return out;
+        }
+        for column in columns {
+            let len = i32::from_be_bytes(read(at, 4).try_into().expect("4 bytes"));
+            at += 4;
+            if len < 0 {
+                out.extend_from_slice(&len.to_be_bytes());
+            } else if column.sql_type == "jsonb" {
+                out.extend_from_slice(&(len - 1).to_be_bytes());
+                out.extend_from_slice(read(at + 1, len as usize - 1));
+            } else {
+                out.extend_from_slice(&len.to_be_bytes());
+                out.extend_from_slice(read(at, len as usize));
+            }
+            at += len.max(0) as usize;
+        }
+    }
+}
+
 fn put(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
     out.extend_from_slice(bytes);
@@ -169,6 +203,31 @@ mod tests {
             "ffff",
         ];
         assert_eq!(out, hex(&expected.join(" ")));
+    }
+
+    #[test]
+    fn a_batch_for_the_table_becomes_one_for_the_stage() {
+        let target = [
+            column("id", Kind::Int(64), "bigint"),
+            column("doc", Kind::Json, "jsonb"),
+            column("j", Kind::Json, "json"),
+        ];
+        let stage = [
+            column("id", Kind::Int(64), "bigint"),
+            column("doc", Kind::Json, "text"),
+            column("j", Kind::Json, "text"),
+        ];
+        let data = [
+            ColumnData::Int(vec![Some(1), None, Some(3)]),
+            ColumnData::Text(vec![Some(r#"{"a": 1}"#.into()), Some("[]".into()), None]),
+            ColumnData::Text(vec![Some("{}".into()), None, Some("1".into())]),
+        ];
+        let (mut for_target, mut for_stage) = (Vec::new(), Vec::new());
+        encode_binary(&target, &data, 3, &mut for_target);
+        encode_binary(&stage, &data, 3, &mut for_stage);
+        assert_ne!(for_target, for_stage);
+        assert_eq!(jsonb_as_text(&target, &for_target), for_stage);
+        assert_eq!(jsonb_as_text(&stage, &for_stage), for_stage);
     }
 
     #[test]

@@ -6,9 +6,10 @@
 //! errors are terminal: the first one is remembered and fails the run,
 //! whatever the plugin does with the error it was given.
 //!
-//! Writes are pipelined: a batch is checked and converted on the plugin's
-//! thread, then its database work runs as a task while the plugin builds the
-//! next batch. The next call that needs the transaction (another batch, a
+//! Writes are pipelined: a batch is checked, converted and readied for its
+//! backend (on PostgreSQL, encoded for COPY once its writer's path is known)
+//! on the plugin's thread, then its database work runs as a task while the
+//! plugin builds the next batch. The next call that needs the transaction (another batch, a
 //! `finish`, the end of the run) waits for it first, so at most one batch is
 //! in flight and a database error surfaces one call later, naming its rows.
 
@@ -356,14 +357,10 @@ impl Session {
         let data = convert::convert_batch(&plan.table, &plan.columns(), values, first_row)
             .map_err(StoreError::Value)?;
         checks::distinct_keys(&plan.table, &plan.schema, &plan.shape, &data, first_row)?;
+        let batch = backend::prepare(&plan.statements, data, rows, self.track);
         self.settle().await?;
         let writer = self.writer(id)?;
         writer.rows += rows as u64;
-        let stage = plan.statements.stage();
-        let staged_before = stage.is_some_and(|s| self.stages.created(s));
-        if let Some(stage) = stage.filter(|_| plan.statements.stages(rows)) {
-            self.stages.mark_created(stage);
-        }
         let mut tx = self.tx.take().expect("settled");
         let task_plan = plan.clone();
         let keyed = self.track;
@@ -372,9 +369,8 @@ impl Session {
                 &mut tx,
                 &task_plan.statements,
                 &task_plan.shape.conflict,
-                data,
+                batch,
                 rows,
-                staged_before,
                 keyed,
             )
             .await;

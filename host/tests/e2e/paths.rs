@@ -294,15 +294,18 @@ fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
         let big = COPY_MIN_ROWS as i64;
 
         // Empty: two batches of new keys go straight in; the third repeats
-        // keys of both, so it takes the stage and updates them.
+        // keys of both, so it takes the stage and updates them. The fourth,
+        // readied for the table while the third was in flight, takes the
+        // stage too.
         let overlapping = [
             (1, 2 * big, 0),
             (2 * big + 1, 4 * big, 0),
             (big + 1, 3 * big, 1),
+            (4 * big + 1, 5 * big, 0),
         ];
         let (counts, locked) = write_batches(&database, &mut observer, "fresh", &overlapping).await;
         let n = big as u64;
-        assert_eq!(counts, [4 * n, 2 * n, 0]);
+        assert_eq!(counts, [5 * n, 2 * n, 0]);
         assert!(locked, "the empty table was not locked for the direct COPY");
         let versions: Vec<(String, i64)> = sqlx::query_as(
             "SELECT split_part(v, '-', 2), COUNT(*) FROM fresh GROUP BY 1 ORDER BY 1",
@@ -312,11 +315,11 @@ fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
         .unwrap();
         assert_eq!(
             versions,
-            [("0".to_owned(), 2 * big), ("1".to_owned(), 2 * big)]
+            [("0".to_owned(), 3 * big), ("1".to_owned(), 2 * big)]
         );
         // Again: the table holds rows, so all of it goes through the stage.
         let (counts, locked) = write_batches(&database, &mut observer, "fresh", &overlapping).await;
-        assert_eq!(counts, [0, 4 * n, 2 * n]);
+        assert_eq!(counts, [0, 4 * n, 3 * n]);
         assert!(!locked);
 
         // A table that holds rows, one with a BEFORE INSERT trigger, one
@@ -453,4 +456,156 @@ fn sqlite_counts_every_mix_of_new_changed_and_unchanged_rows() {
         let rows: Vec<String> = rows.into_iter().map(|(v,)| v).collect();
         assert_eq!(rows, ["1-0", "2-0", "3-0"]);
     });
+}
+
+/// Document `i` in one of several spellings of the same jsonb value: `form` 0
+/// is compact, 1 reorders keys, spaces them and escapes what it can, 2 repeats
+/// a key (jsonb keeps the last) and writes a number with an exponent.
+fn document(i: i64, form: u8) -> String {
+    match form {
+        0 => format!(r#"{{"n":{i},"s":"é\t/","list":[1,2.5,{{"z":null}}],"bb":true}}"#),
+        1 => format!(
+            "{{ \"list\" : [ 1 , 2.5 , {{ \"z\" : null }} ] ,\n \"bb\" : true, \
+             \"s\" : \"\\u00e9\\u0009\\/\", \"n\" : {i} }}"
+        ),
+        _ => format!(r#"{{"n":-1,"s":"é\t/","bb":true,"list":[1,25e-1,{{"z":null}}],"n":{i}}}"#),
+    }
+}
+
+/// Rows `from..=to` of (id, doc jsonb, j json): `doc` in `form`, plus `bump`
+/// in its `n` for every seventh row; `j` always compact.
+fn documents(from: i64, to: i64, form: u8, bump: i64) -> Vec<Value> {
+    (from..=to)
+        .flat_map(|i| {
+            let n = if i % 7 == 0 { i + bump } else { i };
+            [
+                Value::Integer(i),
+                Value::Json(document(n, form)),
+                Value::Json(document(i, 0)),
+            ]
+        })
+        .collect()
+}
+
+/// jsonb documents reach the stage printed as the database prints jsonb, so
+/// that an unchanged one is told by its text; however a document is spelled,
+/// the stage stores and compares it as jsonb does.
+#[test]
+fn jsonb_documents_are_staged_as_the_database_prints_them() {
+    use seedhost::store::jsonb_text;
+    let pg = PgDb::create();
+    let db = pg.db();
+    // The server's own print of jsonb, for documents seedhost prints alike,
+    // and the same value for those it leaves as written.
+    let alike = [
+        document(7, 0),
+        document(7, 1).replace("\\u00e9", "é"),
+        r#"{"bb":1,"a":[],"ab":{},"a":"x","":"\"\\\b\f\n\r\t\u0001\u001F"}"#.to_owned(),
+        r#"[-0.5, 10, 1.50, true, false, null, "\u0041\/", [[]]]"#.to_owned(),
+        r#""just text""#.to_owned(),
+        "12".to_owned(),
+    ];
+    for text in &alike {
+        let printed = jsonb_text(text).expect(text);
+        let server: String = db.scalar(&format!(
+            "SELECT ('{}'::jsonb)::text",
+            text.replace('\'', "''")
+        ));
+        assert_eq!(printed, server, "{text}");
+    }
+    for text in [
+        document(7, 1),
+        document(7, 2),
+        r#"{"k": "\u00e9", "e": 1E+2, "z": -0}"#.to_owned(),
+    ] {
+        let printed = jsonb_text(&text).expect(&text);
+        let same: bool = db.scalar(&format!(
+            "SELECT '{}'::jsonb = '{}'::jsonb",
+            text.replace('\'', "''"),
+            printed.replace('\'', "''")
+        ));
+        assert!(same, "{text} printed as {printed}");
+    }
+
+    for table in ["docs", "twin"] {
+        db.execute(&format!(
+            "CREATE TABLE {table} (id INTEGER PRIMARY KEY, doc JSONB, j JSON);
+             INSERT INTO {table} VALUES (0, '{{}}', '{{}}')"
+        ));
+    }
+    let big = COPY_MIN_ROWS as i64;
+    let n = 3 * big;
+    let bumped = (n / 7) as u64;
+    let write = |table: &'static str, rows: i64, form: u8, bump: i64| {
+        let url = pg.url.clone();
+        block_on(async move {
+            let database = Database::connect(&url).await.unwrap();
+            let grant = Grant::new(
+                vec![TableName::parse(table).unwrap()],
+                vec!["local".to_owned()],
+            );
+            let mut session = Session::new(
+                database.begin().await.unwrap(),
+                grant,
+                &database.default_schema,
+            );
+            let mut writer = session
+                .open(Target {
+                    table: table.to_owned(),
+                    columns: vec!["id".to_owned(), "doc".to_owned(), "j".to_owned()],
+                    conflict: vec!["id".to_owned()],
+                    on_conflict: OnConflict::UpdateAll,
+                })
+                .await
+                .unwrap();
+            let mut from = 1;
+            while from <= n {
+                let to = (from + rows - 1).min(n);
+                session
+                    .write(&mut writer, documents(from, to, form, bump))
+                    .await
+                    .unwrap();
+                from = to + 1;
+            }
+            let counts = session.finish_writer(&mut writer).await.unwrap();
+            let outcome = session.finish().await;
+            assert_eq!(outcome.failure, None);
+            outcome.tx.commit().await.unwrap();
+            database.close().await;
+            [counts.inserted, counts.updated, counts.unchanged]
+        })
+    };
+    let versions = |table: &str| -> String {
+        db.scalar(&format!(
+            "SELECT md5(string_agg(id || ':' || xmin, ',' ORDER BY id)) FROM {table}"
+        ))
+    };
+    let digest = |table: &str| -> String {
+        db.scalar(&format!(
+            "SELECT md5(string_agg(id || doc::text || j::text, ',' ORDER BY id)) FROM {table}"
+        ))
+    };
+    // Through the stage (the table holds a row), and by UNNEST.
+    assert_eq!(write("docs", big, 0, 0), [n as u64, 0, 0]);
+    assert_eq!(write("twin", big / 4, 0, 0), [n as u64, 0, 0]);
+    assert_eq!(digest("docs"), digest("twin"));
+    // Spelled otherwise, the same values: nothing changes, nothing rewritten.
+    let before = versions("docs");
+    for form in [0, 1, 2] {
+        assert_eq!(write("docs", big, form, 0), [0, 0, n as u64], "form {form}");
+    }
+    assert_eq!(versions("docs"), before);
+    // Every seventh document changed, in each spelling.
+    for (form, bump) in [(1, 1), (2, 2), (0, 3)] {
+        assert_eq!(
+            write("docs", big, form, bump),
+            [0, bumped, n as u64 - bumped],
+            "form {form}"
+        );
+        assert_eq!(
+            write("twin", big / 4, 0, bump),
+            [0, bumped, n as u64 - bumped]
+        );
+        assert_eq!(digest("docs"), digest("twin"), "form {form}");
+    }
 }
