@@ -295,8 +295,7 @@ fn the_direct_copy_is_taken_only_where_it_gives_what_the_upsert_would() {
 
         // Empty: two batches of new keys go straight in; the third repeats
         // keys of both, so it takes the stage and updates them. The fourth,
-        // readied for the table while the third was in flight, takes the
-        // stage too.
+        // built while the third was in flight, takes the stage too.
         let overlapping = [
             (1, 2 * big, 0),
             (2 * big + 1, 4 * big, 0),
