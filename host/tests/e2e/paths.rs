@@ -185,6 +185,17 @@ async fn id_v_writer(
     table: &str,
     on_conflict: OnConflict,
 ) -> (Session, WriterId) {
+    writer_of(database, table, &["id", "v"], on_conflict).await
+}
+
+/// A session of `database` granted `table`, and a writer of its `columns`,
+/// keyed by `id`.
+async fn writer_of(
+    database: &Database,
+    table: &str,
+    columns: &[&str],
+    on_conflict: OnConflict,
+) -> (Session, WriterId) {
     let grant = Grant::new(
         vec![TableName::parse(table).unwrap()],
         vec!["local".to_owned()],
@@ -196,7 +207,7 @@ async fn id_v_writer(
     );
     let target = Target {
         table: table.to_owned(),
-        columns: vec!["id".to_owned(), "v".to_owned()],
+        columns: columns.iter().map(|c| (*c).to_owned()).collect(),
         conflict: vec!["id".to_owned()],
         on_conflict,
     };
@@ -539,24 +550,8 @@ fn jsonb_documents_are_staged_as_the_database_prints_them() {
         let url = pg.url.clone();
         block_on(async move {
             let database = Database::connect(&url).await.unwrap();
-            let grant = Grant::new(
-                vec![TableName::parse(table).unwrap()],
-                vec!["local".to_owned()],
-            );
-            let mut session = Session::new(
-                database.begin().await.unwrap(),
-                grant,
-                &database.default_schema,
-            );
-            let mut writer = session
-                .open(Target {
-                    table: table.to_owned(),
-                    columns: vec!["id".to_owned(), "doc".to_owned(), "j".to_owned()],
-                    conflict: vec!["id".to_owned()],
-                    on_conflict: OnConflict::UpdateAll,
-                })
-                .await
-                .unwrap();
+            let (mut session, mut writer) =
+                writer_of(&database, table, &["id", "doc", "j"], OnConflict::UpdateAll).await;
             let mut from = 1;
             while from <= n {
                 let to = (from + rows - 1).min(n);
