@@ -71,9 +71,9 @@ pub enum Batch {
 }
 
 /// Readies a converted batch for its backend, on the plugin's thread while
-/// the previous batch is in flight (PostgreSQL encodes it for COPY once the
-/// writer's path is known; SQLite takes the values as they are). `keyed`: the
-/// batch is to name the first row it changes.
+/// the previous batch is in flight (PostgreSQL encodes it for COPY when it is
+/// certain to go through the stage; SQLite takes the values as they are).
+/// `keyed`: the batch is to name the first row it changes.
 pub fn prepare(statements: &Statements, data: Vec<ColumnData>, rows: usize, keyed: bool) -> Batch {
     match statements {
         Statements::Postgres(pg) => Batch::Postgres(postgres::prepare(pg, data, rows, keyed)),

@@ -433,7 +433,7 @@ fn from_stage(c: &Column) -> String {
 /// A jsonb document is compared as text first: the stage's text is printed as
 /// the database prints jsonb, so an unchanged document is equal without being
 /// parsed; otherwise (a number written `1e2`, say) it is parsed and compared
-/// as jsonb. json has no equality: its text is compared, as in the upsert.
+/// as jsonb. Other columns compare as in the upsert's guard ([`comparable`]).
 fn same(c: &Column) -> String {
     let name = quote(&c.name);
     match c.sql_type.as_str() {
@@ -441,8 +441,11 @@ fn same(c: &Column) -> String {
             "(cur.{name}::text IS NOT DISTINCT FROM s.{name} \
               OR cur.{name} IS NOT DISTINCT FROM s.{name}::jsonb)"
         ),
-        "json" => format!("cur.{name}::text IS NOT DISTINCT FROM s.{name}"),
-        _ => format!("cur.{name} IS NOT DISTINCT FROM s.{name}"),
+        _ => format!(
+            "{} IS NOT DISTINCT FROM {}",
+            comparable("cur", c),
+            comparable("s", c)
+        ),
     }
 }
 

@@ -7,11 +7,12 @@
 //! whatever the plugin does with the error it was given.
 //!
 //! Writes are pipelined: a batch is checked, converted and readied for its
-//! backend (on PostgreSQL, encoded for COPY once its writer's path is known)
-//! on the plugin's thread, then its database work runs as a task while the
-//! plugin builds the next batch. The next call that needs the transaction (another batch, a
-//! `finish`, the end of the run) waits for it first, so at most one batch is
-//! in flight and a database error surfaces one call later, naming its rows.
+//! backend (on PostgreSQL, encoded for COPY when it is certain to go through
+//! the stage) on the plugin's thread, then its database work runs as a task
+//! while the plugin builds the next batch. The next call that needs the
+//! transaction (another batch, a `finish`, the end of the run) waits for it
+//! first, so at most one batch is in flight and a database error surfaces one
+//! call later, naming its rows.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -357,13 +358,13 @@ impl Session {
         let data = convert::convert_batch(&plan.table, &plan.columns(), values, first_row)
             .map_err(StoreError::Value)?;
         checks::distinct_keys(&plan.table, &plan.schema, &plan.shape, &data, first_row)?;
-        let batch = backend::prepare(&plan.statements, data, rows, self.track);
+        let keyed = self.track;
+        let batch = backend::prepare(&plan.statements, data, rows, keyed);
         self.settle().await?;
         let writer = self.writer(id)?;
         writer.rows += rows as u64;
         let mut tx = self.tx.take().expect("settled");
         let task_plan = plan.clone();
-        let keyed = self.track;
         let task = tokio::spawn(async move {
             let result = backend::upsert(
                 &mut tx,
