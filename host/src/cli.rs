@@ -515,8 +515,27 @@ fn detailed_plan(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
     args.iter().any(|a| a == "plan") && args.iter().any(|a| a == "--detailed-exitcode")
 }
 
+impl Command {
+    /// Whether the command is, from its start, a write through `runner::run`,
+    /// which a signal stops with a report and exit status 130 or 143. (`reset`
+    /// asks first, and a prompt must still end on Ctrl-C: it starts catching
+    /// after. Other commands that reach `runner::run` catch signals from then.)
+    fn stops_on_signals(&self) -> bool {
+        match self {
+            Command::Run(_) | Command::Setup(_) => true,
+            Command::Migrate(args) => args.action.is_none(),
+            _ => false,
+        }
+    }
+}
+
 /// Runs a parsed command; the exit status is 0 only if everything succeeded.
 pub async fn dispatch(cli: Cli) -> ExitCode {
+    if cli.command.stops_on_signals() {
+        // Before anything else: a signal during start-up then stops the run as
+        // one during it does, instead of killing the process outright.
+        runner::listen();
+    }
     let process_env: HashMap<String, String> = std::env::vars().collect();
     let config = match &cli.config {
         Some(path) => Config::load(path),
@@ -696,6 +715,8 @@ pub async fn dispatch(cli: Cli) -> ExitCode {
                 reset: Some(guard),
                 ..RunOptions::default()
             };
+            // After the prompt (see `stops_on_signals`).
+            runner::listen();
             let report = runner::run(&config, &destination, &options).await;
             finish(&report, args.db.json)
         }

@@ -201,6 +201,28 @@ pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
         .then(|| file.to_owned())
 }
 
+/// Commits in progress, each holding a share; [`between_commits`] takes it
+/// whole.
+static COMMITS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// Runs `commit` as a whole: a signal that stops the run meanwhile waits for
+/// it to end (see `runner::run`), so a commit is never abandoned halfway, with
+/// the run unable to say whether it happened. Every commit seedhost itself
+/// issues goes through here. Not covered: a PostgreSQL migration applied by
+/// sqlx's migrator, which commits inside sqlx, and a `-- no-transaction`
+/// migration, whose statements commit one by one.
+pub async fn whole_commit<F: std::future::Future>(commit: F) -> F::Output {
+    let _in_progress = COMMITS.read().await;
+    commit.await
+}
+
+/// Waits until no commit is in progress; while the guard lives, none starts
+/// (a commit asked for meanwhile waits behind it). A run stopped by a signal
+/// takes it before abandoning its work.
+pub async fn between_commits() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    COMMITS.write().await
+}
+
 /// An empty in-memory SQLite database.
 pub const SQLITE_MEMORY: &str = "sqlite::memory:";
 
@@ -642,7 +664,7 @@ async fn clear_postgres(
             dropped.push(format!("{forgotten} rows of {table}"));
         }
     }
-    tx.commit().await?;
+    whole_commit(tx.commit()).await?;
     Ok(dropped)
 }
 
@@ -666,7 +688,7 @@ async fn clear_sqlite(pool: &SqlitePool) -> Result<Vec<String>, DbError> {
             tx.execute(AssertSqlSafe(sql)).await?;
             dropped.push(format!("{kind} {name}"));
         }
-        tx.commit().await?;
+        whole_commit(tx.commit()).await?;
         Ok::<_, DbError>(dropped)
     }
     .await;
@@ -686,8 +708,8 @@ impl Tx {
     /// Commits.
     pub async fn commit(self) -> Result<(), DbError> {
         match self {
-            Tx::Postgres(t) => t.commit().await?,
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => whole_commit(t.commit()).await?,
+            Tx::Sqlite(t) => whole_commit(t.commit()).await?,
         }
         Ok(())
     }
@@ -718,6 +740,34 @@ impl Tx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_stopping_run_waits_for_the_commit_in_progress_and_holds_off_the_next() {
+        use std::future::Future;
+        use std::pin::pin;
+        use std::task::Poll;
+        let (begun, begun_rx) = tokio::sync::oneshot::channel();
+        let (end, end_rx) = tokio::sync::oneshot::channel::<()>();
+        let in_progress = tokio::spawn(whole_commit(async move {
+            begun.send(()).unwrap();
+            end_rx.await.unwrap();
+            "committed"
+        }));
+        begun_rx.await.unwrap();
+        let mut stop = pin!(between_commits());
+        let polled = std::future::poll_fn(|cx| Poll::Ready(stop.as_mut().poll(cx).is_ready()));
+        assert!(!polled.await, "stopped in the middle of a commit");
+        // A commit asked for once the stop waits never starts before it.
+        let next = tokio::spawn(whole_commit(async { "the next" }));
+        tokio::task::yield_now().await;
+        assert!(!next.is_finished(), "a commit started after the stop");
+        end.send(()).unwrap();
+        assert_eq!(in_progress.await.unwrap(), "committed");
+        let held = stop.await;
+        assert!(!next.is_finished(), "a commit started while the stop held");
+        drop(held);
+        assert_eq!(next.await.unwrap(), "the next");
+    }
 
     #[test]
     fn quoting_doubles_inner_quotes() {

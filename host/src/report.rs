@@ -324,6 +324,10 @@ pub struct RunReport {
     /// The exit status a signal that stopped the run calls for (130, 143).
     #[serde(skip)]
     pub interrupted: Option<u8>,
+    /// The plugin reported ok whose transaction is still being recorded or
+    /// committed (an index into `plugins`).
+    #[serde(skip)]
+    pub uncommitted: Option<usize>,
 }
 
 /// A Supabase seed file's run.
@@ -367,6 +371,22 @@ impl RunReport {
             reset: None,
             skipped: Vec::new(),
             interrupted: None,
+            uncommitted: None,
+        }
+    }
+
+    /// The plugin reported ok whose commit did not happen after all (a failed
+    /// commit, a signal before it) is reported failed and rolled back, with
+    /// `why`.
+    pub fn not_committed(&mut self, why: String) {
+        if let Some(entry) = self
+            .uncommitted
+            .take()
+            .and_then(|i| self.plugins.get_mut(i))
+        {
+            entry.status = PluginStatus::Failed;
+            entry.rolled_back = true;
+            entry.error = Some(why);
         }
     }
 }
@@ -741,5 +761,36 @@ mod tests {
         });
         assert!(!report.succeeded());
         assert!(report.to_human().contains("error: boom"));
+    }
+
+    #[test]
+    fn a_plugin_ok_but_not_committed_is_reported_rolled_back() {
+        let ok = |name: &str| PluginReport {
+            name: name.into(),
+            status: PluginStatus::Ok,
+            rolled_back: false,
+            error: None,
+            rerun: None,
+            first_change: None,
+            duration_ms: 1,
+            tables: vec![],
+        };
+        let mut report = RunReport::new("local", false);
+        report.plugins.extend([ok("committed"), ok("in commit")]);
+        // Nothing awaiting its commit: nothing changes.
+        report.not_committed("interrupted".into());
+        assert!(report.succeeded());
+        report.uncommitted = Some(1);
+        report.not_committed("interrupted by SIGINT before its commit".into());
+        assert_eq!(report.plugins[0].status, PluginStatus::Ok);
+        let second = &report.plugins[1];
+        assert_eq!(second.status, PluginStatus::Failed);
+        assert!(second.rolled_back);
+        assert_eq!(
+            second.error.as_deref(),
+            Some("interrupted by SIGINT before its commit")
+        );
+        assert_eq!(report.uncommitted, None);
+        assert!(!report.succeeded());
     }
 }

@@ -29,13 +29,23 @@ use crate::store::Session;
 /// SIGINT and SIGTERM stop the run: the plugin in progress and its transaction
 /// are abandoned (the database rolls the transaction back when the connection
 /// closes, which happens as the process exits), and the report says so and
-/// asks for exit status 130 or 143.
+/// asks for exit status 130 or 143. A commit in progress when the signal comes
+/// is waited for ([`crate::db::between_commits`]), and none starts after it:
+/// a plugin the report calls ok was committed, and the one in progress was not.
 pub async fn run(config: &Config, destination: &Destination, options: &RunOptions) -> RunReport {
     let mut report = RunReport::new(&destination.env, options.dry_run);
+    let stopped = async {
+        let signal = interrupted().await;
+        let _no_commit = crate::db::between_commits().await;
+        signal
+    };
     let outcome = tokio::select! {
         outcome = run_inner(config, destination, options, &mut report) => outcome,
-        (signal, status) = interrupted() => {
+        (signal, status) = stopped => {
             report.interrupted = Some(status);
+            report.not_committed(format!(
+                "interrupted by {signal} before its commit: rolled back, nothing kept"
+            ));
             Err(RunError::Plan(format!(
                 "interrupted by {signal}: the transaction in progress was rolled back, so nothing \
                  the plugin or migration in progress wrote was kept{}",
@@ -49,31 +59,94 @@ pub async fn run(config: &Config, destination: &Destination, options: &RunOption
     report
 }
 
-/// Waits for SIGINT or SIGTERM; returns its name and the exit status it calls
-/// for. Never returns if the handlers cannot be installed.
-pub async fn interrupted() -> (&'static str, u8) {
-    let ctrl_c = async {
-        match tokio::signal::ctrl_c().await {
-            Ok(()) => ("SIGINT", 130),
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-                ("SIGTERM", 143)
+/// The first SIGINT or SIGTERM since [`listen`]: its name and the exit status
+/// it calls for.
+type Signalled = Option<(&'static str, u8)>;
+
+static SIGNALLED: std::sync::OnceLock<tokio::sync::watch::Receiver<Signalled>> =
+    std::sync::OnceLock::new();
+
+/// Starts catching SIGINT and SIGTERM, once per process; later calls do
+/// nothing. A command that writes calls it first thing, so that a signal
+/// during its start-up stops it as one during its run does (exit status 130
+/// or 143, a report) instead of killing it outright. From then on those
+/// signals no longer end the process by themselves: whoever catches them must
+/// wait in [`interrupted`]. Needs the tokio runtime.
+pub fn listen() {
+    signalled();
+}
+
+fn signalled() -> &'static tokio::sync::watch::Receiver<Signalled> {
+    SIGNALLED.get_or_init(|| {
+        let (seen, signalled) = tokio::sync::watch::channel(None);
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            // Installed here, synchronously: a signal from now on is kept.
+            match (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) {
+                (Ok(mut int), Ok(mut term)) => {
+                    tokio::spawn(async move {
+                        let first = tokio::select! {
+                            _ = int.recv() => ("SIGINT", 130),
+                            _ = term.recv() => ("SIGTERM", 143),
+                        };
+                        // Kept for every later waiter.
+                        seen.send_replace(Some(first));
+                        // The run stops at its next step, after a commit in
+                        // progress. A second signal does not wait for that
+                        // (a commit may hang on a lost connection): the
+                        // process ends now, and the database decides.
+                        let (name, status) = tokio::select! {
+                            _ = int.recv() => ("SIGINT", 130),
+                            _ = term.recv() => ("SIGTERM", 143),
+                        };
+                        eprintln!(
+                            "seedhost: a second signal ({name}): exiting now without a report; \
+                             the transaction in progress is rolled back unless its commit had \
+                             already reached the database"
+                        );
+                        std::process::exit(status);
+                    });
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!("cannot catch SIGINT and SIGTERM: {e}");
+                }
             }
-            Err(_) => std::future::pending().await,
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<(&'static str, u8)>();
-    tokio::select! {
-        signal = ctrl_c => signal,
-        signal = terminate => signal,
+        #[cfg(windows)]
+        match tokio::signal::windows::ctrl_c() {
+            // Installed here, synchronously, as on unix.
+            Ok(mut ctrl_c) => {
+                tokio::spawn(async move {
+                    if ctrl_c.recv().await.is_some() {
+                        seen.send_replace(Some(("SIGINT", 130)));
+                    }
+                });
+            }
+            Err(e) => tracing::warn!("cannot catch Ctrl-C: {e}"),
+        }
+        #[cfg(not(any(unix, windows)))]
+        drop(seen);
+        signalled
+    })
+}
+
+/// Waits for SIGINT or SIGTERM, including one that came since [`listen`]
+/// (called here if it was not); returns its name and the exit status it calls
+/// for. Every waiter sees the same first signal. Never returns if the
+/// handlers cannot be installed.
+pub async fn interrupted() -> (&'static str, u8) {
+    let mut signalled = signalled().clone();
+    let seen = signalled
+        .wait_for(Option::is_some)
+        .await
+        .map(|seen| seen.expect("waited for a signal"));
+    match seen {
+        Ok(seen) => seen,
+        Err(_) => std::future::pending().await,
     }
 }
 
@@ -288,6 +361,9 @@ impl Run<'_> {
                 .run_plugin(plugin, component, params.clone(), tx, report, false)
                 .await?;
             if result.is_ok() {
+                // Reported ok, not yet committed: a signal from here until the
+                // commit reports it rolled back (see `run`).
+                report.uncommitted = report.plugins.len().checked_sub(1);
                 // In the plugin's own transaction: committed with its rows,
                 // or rolled back with them.
                 let clock = Instant::now();
@@ -308,7 +384,11 @@ impl Run<'_> {
             }
             match result {
                 Ok(()) => {
-                    tx.commit().await?;
+                    if let Err(e) = tx.commit().await {
+                        report.not_committed(format!("its commit failed: {e}"));
+                        return Err(e.into());
+                    }
+                    report.uncommitted = None;
                     ran_now.insert(plugin.name.clone());
                 }
                 Err(()) => {

@@ -77,7 +77,9 @@ pub async fn apply_pending(
                 .await
                 .map_err(DbError::from)?;
             let result = apply(&mut *tx, files, false, settings).await;
-            tx.commit().await.map_err(DbError::from)?;
+            crate::db::whole_commit(tx.commit())
+                .await
+                .map_err(DbError::from)?;
             result
         }
     }
@@ -261,7 +263,7 @@ async fn apply_recorded(conn: &mut PgConnection, file: &MigrationFile) -> Result
     }
     let mut tx = conn.begin().await?;
     run_and_record(&mut tx, file).await?;
-    tx.commit().await?;
+    crate::db::whole_commit(tx.commit()).await?;
     Ok(())
 }
 
@@ -382,7 +384,9 @@ pub async fn repair(
                         .await
                         .map_err(DbError::from)?;
                 }
-                tx.commit().await.map_err(DbError::from)?;
+                crate::db::whole_commit(tx.commit())
+                    .await
+                    .map_err(DbError::from)?;
                 Ok::<(), MigrationError>(())
             }
             .await;
