@@ -106,6 +106,14 @@ impl Report for TemplateReport {
         self.error.is_none()
     }
 
+    /// 130 or 143 when a signal stopped the build's run, as for `run`.
+    fn exit_status(&self) -> u8 {
+        match self.build_run.as_ref().and_then(|run| run.interrupted) {
+            Some(status) => status,
+            None => u8::from(!self.succeeded()),
+        }
+    }
+
     fn to_human(&self) -> String {
         let mut out = header(&self.env, self.server.as_deref());
         if let Some(error) = &self.error {
@@ -978,6 +986,25 @@ fn list_sqlite(dir: &Path, project: &str, current: &str) -> Result<Vec<Entry>, R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_stopped_by_a_signal_exits_as_run_does() {
+        let mut run = RunReport::new("local", false);
+        run.interrupted = Some(143);
+        run.error = Some("interrupted by SIGTERM".into());
+        let report = TemplateReport {
+            error: Some("the build's run failed".into()),
+            build_run: Some(run),
+            ..TemplateReport::default()
+        };
+        assert_eq!(report.exit_status(), 143);
+        let failed = TemplateReport {
+            error: Some("no server".into()),
+            ..TemplateReport::default()
+        };
+        assert_eq!(failed.exit_status(), 1);
+        assert_eq!(TemplateReport::default().exit_status(), 0);
+    }
 
     fn inputs() -> Inputs {
         Inputs {
