@@ -67,11 +67,12 @@ static SIGNALLED: std::sync::OnceLock<tokio::sync::watch::Receiver<Signalled>> =
     std::sync::OnceLock::new();
 
 /// Starts catching SIGINT and SIGTERM, once per process; later calls do
-/// nothing. A command that writes calls it first thing, so that a signal
-/// during its start-up stops it as one during its run does (exit status 130
-/// or 143, a report) instead of killing it outright. From then on those
-/// signals no longer end the process by themselves: whoever catches them must
-/// wait in [`interrupted`]. Needs the tokio runtime.
+/// nothing. A command that writes calls it first thing (`reset` after its
+/// prompt), so that a signal during its start-up stops it as one during its
+/// run does (exit status 130 or 143, a report) instead of killing it
+/// outright. From then on the first of those signals no longer ends the
+/// process by itself: whoever catches it must wait in [`interrupted`]. A
+/// second one ends it at once. Needs the tokio runtime.
 pub fn listen() {
     signalled();
 }
