@@ -24,9 +24,17 @@ pub trait Report: Serialize {
     /// Tables and lines for a terminal.
     fn to_human(&self) -> String;
 
-    /// The process's exit status: 0 on success, 1 on failure.
+    /// The exit status a signal that stopped the command calls for (130,
+    /// 143), if one did.
+    fn interrupted(&self) -> Option<u8> {
+        None
+    }
+
+    /// The process's exit status: a signal's if one stopped the command, else
+    /// 0 on success and 1 on failure.
     fn exit_status(&self) -> u8 {
-        u8::from(!self.succeeded())
+        self.interrupted()
+            .unwrap_or_else(|| u8::from(!self.succeeded()))
     }
 
     /// The one JSON object `--json` prints.
@@ -403,13 +411,8 @@ impl Report for RunReport {
             && self.seed_files.iter().all(|f| f.status == PluginStatus::Ok)
     }
 
-    /// What was applied and a table per plugin.
-    /// 130 or 143 when a signal stopped the run.
-    fn exit_status(&self) -> u8 {
-        match self.interrupted {
-            Some(status) => status,
-            None => u8::from(!self.succeeded()),
-        }
+    fn interrupted(&self) -> Option<u8> {
+        self.interrupted
     }
 
     fn to_human(&self) -> String {

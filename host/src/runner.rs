@@ -90,26 +90,25 @@ fn signalled() -> &'static tokio::sync::watch::Receiver<Signalled> {
             ) {
                 (Ok(mut int), Ok(mut term)) => {
                     tokio::spawn(async move {
-                        let first = tokio::select! {
-                            _ = int.recv() => ("SIGINT", 130),
-                            _ = term.recv() => ("SIGTERM", 143),
+                        let mut next = async || -> (&'static str, u8) {
+                            tokio::select! {
+                                _ = int.recv() => ("SIGINT", 130),
+                                _ = term.recv() => ("SIGTERM", 143),
+                            }
                         };
                         // Kept for every later waiter.
-                        seen.send_replace(Some(first));
+                        seen.send_replace(Some(next().await));
                         // The run stops at its next step, after a commit in
                         // progress. A second signal does not wait for that
                         // (a commit may hang on a lost connection): the
                         // process ends now, and the database decides.
-                        let (name, status) = tokio::select! {
-                            _ = int.recv() => ("SIGINT", 130),
-                            _ = term.recv() => ("SIGTERM", 143),
-                        };
+                        let (name, status) = next().await;
                         eprintln!(
                             "seedhost: a second signal ({name}): exiting now without a report; \
                              the transaction in progress is rolled back unless its commit had \
                              already reached the database"
                         );
-                        std::process::exit(status);
+                        std::process::exit(i32::from(status));
                     });
                 }
                 (Err(e), _) | (_, Err(e)) => {

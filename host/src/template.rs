@@ -106,12 +106,9 @@ impl Report for TemplateReport {
         self.error.is_none()
     }
 
-    /// 130 or 143 when a signal stopped the build's run, as for `run`.
-    fn exit_status(&self) -> u8 {
-        match self.build_run.as_ref().and_then(|run| run.interrupted) {
-            Some(status) => status,
-            None => u8::from(!self.succeeded()),
-        }
+    /// The build's run's: a signal stops `template build` as it stops `run`.
+    fn interrupted(&self) -> Option<u8> {
+        self.build_run.as_ref().and_then(|run| run.interrupted)
     }
 
     fn to_human(&self) -> String {
